@@ -1,0 +1,215 @@
+"""MiniCluster: the whole in-memory Kubernetes cluster, wired together.
+
+    >>> from labkit.minicluster.cluster import MiniCluster
+    >>> c = MiniCluster(nodes=3, seed=1)
+    >>> c.apply(...)              # like kubectl apply
+    >>> c.run(30)                 # let 30 virtual seconds pass
+
+What is inside, and how it maps to a real cluster:
+
+=====================  ===============================================================
+``store``              etcd: every object, with revisions and watches (:mod:`.store`)
+``api``                kube-apiserver: authn → RBAC → admission → validation → store
+``scheduler``          kube-scheduler: binds pending pods to nodes
+``controllers``        kube-controller-manager: Deployment, ReplicaSet, Node, GC...
+``kubelets``           one kubelet per node, running simulated containers
+``loop`` / ``clock``   virtual time: nothing happens until you run the loop
+=====================  ===============================================================
+
+Everything is deterministic: the same seed and the same calls give byte-identical results.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from . import errors
+from .apiserver import ADMIN, APIServer, UserInfo
+from .clock import EPOCH, Clock, EventLoop
+from .events import EventRecorder
+from .explain import ExplainLog
+from .informer import InformerFactory
+from .objects import dumps, loads
+from .store import Store
+from .upstream import ETCD_COMPACTION_INTERVAL_SECONDS
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+@dataclass
+class Context:
+    """What every component of the control plane is given."""
+    api: APIServer
+    loop: EventLoop
+    informers: InformerFactory
+    recorder: EventRecorder
+    rng: random.Random
+    explain: ExplainLog
+    cluster: "MiniCluster" = None
+    network: object = None
+    extra: dict = field(default_factory=dict)
+
+    def child_rng(self) -> random.Random:
+        """A new RNG derived from the cluster's, for one component (keeps streams independent)."""
+        return random.Random(self.rng.getrandbits(64))
+
+
+class MiniCluster:
+    """An in-memory Kubernetes cluster with a virtual clock."""
+
+    def __init__(self, nodes=3, seed: int = 0, node_cpu="4", node_memory="8Gi", max_pods=110,
+                 events: bool = True, start: float = EPOCH, node_labels=None, _store=None,
+                 settle: bool = True):
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.loop = EventLoop(Clock(start))
+        self.clock = self.loop.clock
+        self.store = _store or Store()
+        self.api = APIServer(self.store, self.clock, random.Random(self.rng.getrandbits(64)))
+        self.informers = InformerFactory(self.api)
+        self.recorder = EventRecorder(self.api, self.loop, enabled=events)
+        self.explain = ExplainLog()
+        self.ctx = Context(self.api, self.loop, self.informers, self.recorder,
+                           random.Random(self.rng.getrandbits(64)), self.explain, self)
+        self.node_defaults = {"cpu": str(node_cpu), "memory": str(node_memory),
+                              "pods": str(max_pods)}
+        if _store is None:
+            self._bootstrap()
+        self._start_components()
+        self.kubelets = {}
+        names = nodes if isinstance(nodes, (list, tuple)) else \
+            [f"node-{i}" for i in range(1, int(nodes) + 1)]
+        for name in names:
+            self.add_node(name, labels=node_labels)
+        self.loop.call_later(ETCD_COMPACTION_INTERVAL_SECONDS, self._compact, background=True)
+        if settle:
+            self.settle()
+
+    # -- assembly ---------------------------------------------------------------------------
+    def _bootstrap(self) -> None:
+        for ns in SYSTEM_NAMESPACES:
+            self.api.create("namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                           "metadata": {"name": ns}})
+        try:
+            from . import rbac
+        except ImportError:  # pragma: no cover - during bring-up
+            return
+        rbac.bootstrap_policy(self.api)
+
+    def _start_components(self) -> None:
+        try:
+            from . import rbac
+            self.api.authorizer = rbac.Authorizer(self.api)
+        except ImportError:  # pragma: no cover
+            pass
+        from .controllers.manager import ControllerManager
+        self.controllers = ControllerManager(self.ctx)
+        from .scheduler import Scheduler
+        self.scheduler = Scheduler(self.ctx)
+
+    def _compact(self) -> None:
+        """kube-apiserver asks etcd to compact every 5 minutes, keeping the last interval."""
+        self.store.compact(getattr(self, "_last_compact_rev", 0))
+        self._last_compact_rev = self.store.revision
+        self.loop.call_later(ETCD_COMPACTION_INTERVAL_SECONDS, self._compact, background=True)
+
+    # -- nodes ------------------------------------------------------------------------------
+    def add_node(self, name=None, cpu=None, memory=None, max_pods=None, labels=None, taints=None):
+        """Join a new node (a kubelet registers it with the API server)."""
+        from .kubelet import Kubelet
+        name = name or f"node-{len(self.kubelets) + 1}"
+        if name in self.kubelets:
+            raise errors.already_exists("nodes", name)
+        kubelet = Kubelet(self.ctx, name, cpu=cpu or self.node_defaults["cpu"],
+                          memory=memory or self.node_defaults["memory"],
+                          max_pods=max_pods or self.node_defaults["pods"],
+                          labels=labels, taints=taints)
+        self.kubelets[name] = kubelet
+        return kubelet
+
+    def fail_node(self, name: str) -> None:
+        """Simulate a node failure: its kubelet stops heartbeating and stops its containers'
+        reports. The node controller notices after the grace period (node becomes NotReady)."""
+        self._kubelet(name).stop()
+
+    def recover_node(self, name: str) -> None:
+        self._kubelet(name).resume()
+
+    def _kubelet(self, name):
+        if name not in self.kubelets:
+            raise errors.not_found("nodes", name)
+        return self.kubelets[name]
+
+    # -- time -------------------------------------------------------------------------------
+    def now(self) -> float:
+        return self.clock.now()
+
+    def run(self, seconds: float = 0) -> "MiniCluster":
+        """Let ``seconds`` of virtual time pass; everything due meanwhile happens."""
+        self.loop.run(seconds)
+        return self
+
+    def settle(self, max_seconds: float = 300) -> bool:
+        """Run until nothing more is scheduled to happen (or ``max_seconds`` pass)."""
+        return self.loop.settle(max_seconds)
+
+    def wait_for(self, predicate, timeout: float = 300, step: float = 1.0,
+                 message: str | None = None):
+        """Advance time until ``predicate(cluster)`` is truthy; return its value.
+
+        Raises :class:`TimeoutError` with ``message`` after ``timeout`` virtual seconds.
+        """
+        deadline = self.clock.now() + timeout
+        self.loop.run_pending()
+        while True:
+            value = predicate(self)
+            if value:
+                return value
+            if self.clock.now() >= deadline:
+                raise TimeoutError(message or f"condition not met within {timeout:g}s")
+            nxt = self.loop.next_time()
+            target = min(deadline, self.clock.now() + step)
+            if nxt is not None and nxt < target:
+                target = max(nxt, self.clock.now())
+            self.loop.run_until(target)
+
+    # -- state ------------------------------------------------------------------------------
+    def export_objects(self) -> list[dict]:
+        """Every object in the cluster (as stored), sorted by key: what a grader inspects."""
+        out = []
+        for key in self.store.keys("/registry/"):
+            kv = self.store.get(key)
+            obj = loads(kv.value)
+            obj["metadata"]["resourceVersion"] = str(kv.mod_revision)
+            out.append(obj)
+        return out
+
+    def snapshot(self, path=None) -> bytes:
+        """Save the cluster's state, like ``etcdctl snapshot save``; returns the bytes."""
+        data = dumps({"store": self.store.snapshot().decode(), "time": self.clock.now(),
+                      "seed": self.seed, "nodes": sorted(self.kubelets),
+                      "node_defaults": self.node_defaults})
+        if path is not None:
+            with open(path, "wb") as f:
+                f.write(data)
+        return data
+
+    @classmethod
+    def restore(cls, data_or_path, seed: int | None = None) -> "MiniCluster":
+        """A new cluster from a snapshot: same objects, same time; kubelets re-adopt their pods
+        (simplification: containers restart with fresh logs, as after a node reboot)."""
+        if not isinstance(data_or_path, (bytes, bytearray)):
+            with open(data_or_path, "rb") as f:
+                data_or_path = f.read()
+        doc = loads(data_or_path)
+        store = Store.restore(doc["store"].encode())
+        d = doc["node_defaults"]
+        return cls(nodes=doc["nodes"], seed=doc["seed"] if seed is None else seed,
+                   node_cpu=d["cpu"], node_memory=d["memory"], max_pods=d["pods"],
+                   start=doc["time"], _store=store)
+
+    def as_user(self, name: str, groups=()) -> UserInfo:
+        """A :class:`UserInfo` for RBAC experiments (``api.list(..., user=c.as_user("jane"))``)."""
+        return UserInfo(name, tuple(groups) + ("system:authenticated",))
+
+    ADMIN = ADMIN

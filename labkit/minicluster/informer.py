@@ -1,0 +1,133 @@
+"""Shared informers: each controller's local, always-current copy of the objects it cares about.
+
+In Kubernetes, controllers never poll the API server. An informer does one LIST, then a WATCH
+from that list's resourceVersion, and keeps an in-memory cache (the "indexer") up to date; it
+calls the controller's handlers on every add/update/delete. Many controllers share one informer
+per resource (client-go's SharedInformerFactory), so 20 controllers watching pods cost one watch.
+
+Simplification (documented in docs/fidelity.md): handlers run synchronously, in store revision
+order, inside the write that caused them. Upstream informers are asynchronous, so real caches lag
+a little behind etcd; here reads from the cache are always fresh. Controllers still do their
+work later, through their work queues on the event loop, as upstream does.
+"""
+from __future__ import annotations
+
+from .objects import key_of
+
+
+class SharedInformer:
+    """A watch-fed cache of one resource, with handlers and simple indexes."""
+
+    def __init__(self, api, resource, user=None):
+        self.api = api
+        self.rt = api.resource(resource)
+        self.cache: dict[str, dict] = {}
+        self._handlers: list = []
+        self._by_owner: dict[str, set] = {}
+        self._by_node: dict[str, set] = {} if self.rt.kind == "Pod" else None
+        self._by_ns: dict[str, set] = {}
+        kwargs = {"user": user} if user is not None else {}
+        self._cancel = api.watch(self.rt, self._on_event, **kwargs)
+
+    # -- handlers ---------------------------------------------------------------------------
+    def add_handler(self, on_add=None, on_update=None, on_delete=None, replay=True) -> None:
+        """Register callbacks; ``replay`` delivers the current objects as adds first."""
+        self._handlers.append((on_add, on_update, on_delete))
+        if replay and on_add:
+            for obj in list(self.cache.values()):
+                on_add(obj)
+
+    def _on_event(self, etype: str, obj: dict) -> None:
+        key = key_of(obj)
+        old = self.cache.get(key)
+        if etype == "DELETED":
+            if old is None:
+                return
+            del self.cache[key]
+            self._unindex(key, old)
+            for _, _, on_delete in list(self._handlers):
+                if on_delete:
+                    on_delete(obj)
+            return
+        self.cache[key] = obj
+        if old is not None:
+            self._unindex(key, old)
+        self._index(key, obj)
+        for on_add, on_update, _ in list(self._handlers):
+            if old is None:
+                if on_add:
+                    on_add(obj)
+            elif on_update:
+                on_update(old, obj)
+
+    # -- indexes ----------------------------------------------------------------------------
+    def _index(self, key, obj):
+        meta = obj["metadata"]
+        for ref in meta.get("ownerReferences") or ():
+            self._by_owner.setdefault(ref["uid"], set()).add(key)
+        ns = meta.get("namespace")
+        if ns:
+            self._by_ns.setdefault(ns, set()).add(key)
+        if self._by_node is not None:
+            node = obj.get("spec", {}).get("nodeName")
+            if node:
+                self._by_node.setdefault(node, set()).add(key)
+
+    def _unindex(self, key, obj):
+        meta = obj["metadata"]
+        for ref in meta.get("ownerReferences") or ():
+            s = self._by_owner.get(ref["uid"])
+            if s:
+                s.discard(key)
+                if not s:
+                    del self._by_owner[ref["uid"]]
+        ns = meta.get("namespace")
+        if ns and ns in self._by_ns:
+            self._by_ns[ns].discard(key)
+        if self._by_node is not None:
+            node = obj.get("spec", {}).get("nodeName")
+            if node and node in self._by_node:
+                self._by_node[node].discard(key)
+
+    # -- reads ------------------------------------------------------------------------------
+    def get(self, key_or_name: str, namespace: str | None = None) -> dict | None:
+        key = f"{namespace}/{key_or_name}" if namespace else key_or_name
+        return self.cache.get(key)
+
+    def list(self, namespace: str | None = None, selector=None) -> list[dict]:
+        """Objects (sorted by key, for determinism), optionally in one namespace and matching a
+        :class:`~.selectors.Selector`."""
+        keys = sorted(self._by_ns.get(namespace, ())) if namespace else sorted(self.cache)
+        out = [self.cache[k] for k in keys]
+        if selector is not None:
+            out = [o for o in out if selector.matches(o["metadata"].get("labels"))]
+        return out
+
+    def owned_by(self, uid: str) -> list[dict]:
+        return [self.cache[k] for k in sorted(self._by_owner.get(uid, ()))]
+
+    def on_node(self, node_name: str) -> list[dict]:
+        return [self.cache[k] for k in sorted((self._by_node or {}).get(node_name, ()))]
+
+    def __len__(self) -> int:
+        return len(self.cache)
+
+    def stop(self) -> None:
+        self._cancel()
+
+
+class InformerFactory:
+    """One shared informer per resource (client-go's SharedInformerFactory)."""
+
+    def __init__(self, api):
+        self.api = api
+        self._informers: dict = {}
+
+    def get(self, resource) -> SharedInformer:
+        rt = self.api.resource(resource)
+        inf = self._informers.get(rt)
+        if inf is None:
+            inf = self._informers[rt] = SharedInformer(self.api, rt)
+        return inf
+
+    __getitem__ = get

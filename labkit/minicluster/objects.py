@@ -1,0 +1,86 @@
+"""Small helpers over Kubernetes objects, which are plain dicts shaped like the API's JSON."""
+from __future__ import annotations
+
+import orjson
+
+
+def clone(obj):
+    """A deep copy of a JSON-like object (several times faster than ``copy.deepcopy``)."""
+    return orjson.loads(orjson.dumps(obj))
+
+
+def dumps(obj) -> bytes:
+    return orjson.dumps(obj)
+
+
+def loads(data: bytes):
+    return orjson.loads(data)
+
+
+def meta(obj: dict) -> dict:
+    return obj.setdefault("metadata", {})
+
+
+def key_of(obj: dict) -> str:
+    """The informer cache key: ``namespace/name`` (or ``name`` for cluster-scoped objects)."""
+    m = obj["metadata"]
+    ns = m.get("namespace")
+    return f"{ns}/{m['name']}" if ns else m["name"]
+
+
+def owner_of(obj: dict, kind: str | None = None) -> dict | None:
+    """The controlling ownerReference (``controller: true``), optionally of a given kind."""
+    for ref in obj.get("metadata", {}).get("ownerReferences") or ():
+        if ref.get("controller") and (kind is None or ref.get("kind") == kind):
+            return ref
+    return None
+
+
+def owner_reference(owner: dict, controller: bool = True, block: bool = True) -> dict:
+    """An ownerReference pointing at ``owner``, as controllers set on what they create."""
+    return {"apiVersion": owner["apiVersion"], "kind": owner["kind"],
+            "name": owner["metadata"]["name"], "uid": owner["metadata"]["uid"],
+            "controller": controller, "blockOwnerDeletion": block}
+
+
+def condition(obj: dict, ctype: str) -> dict | None:
+    for c in obj.get("status", {}).get("conditions") or ():
+        if c.get("type") == ctype:
+            return c
+    return None
+
+
+def is_condition_true(obj: dict, ctype: str) -> bool:
+    c = condition(obj, ctype)
+    return bool(c) and c.get("status") == "True"
+
+
+def set_condition(status: dict, ctype: str, cstatus: str, reason: str, message: str, now: str,
+                  probe_time: bool = False, update_time: bool = False) -> bool:
+    """Set a status condition; ``lastTransitionTime`` changes only when the status flips.
+
+    ``update_time`` adds ``lastUpdateTime`` (Deployments), ``probe_time`` adds ``lastProbeTime``
+    (Pods, as null). Returns True when anything changed.
+    """
+    conds = status.setdefault("conditions", [])
+    for c in conds:
+        if c["type"] == ctype:
+            changed = (c.get("status"), c.get("reason"), c.get("message")) != (cstatus, reason, message)
+            if c.get("status") != cstatus:
+                c["lastTransitionTime"] = now
+            if changed and update_time:
+                c["lastUpdateTime"] = now
+            c.update({"status": cstatus, "reason": reason, "message": message})
+            if not reason:
+                c.pop("reason"); c.pop("message")
+            return changed
+    c = {"type": ctype, "status": cstatus}
+    if probe_time:
+        c["lastProbeTime"] = None
+    if update_time:
+        c["lastUpdateTime"] = now
+    c["lastTransitionTime"] = now
+    if reason:
+        c["reason"], c["message"] = reason, message
+    conds.append(c)
+    return True

@@ -1,0 +1,150 @@
+"""The three PATCH flavours of the Kubernetes API.
+
+- **JSON patch** (RFC 6902, ``application/json-patch+json``): a list of operations
+  (``add``/``remove``/``replace``/``move``/``copy``/``test``) on JSON pointers. We use the
+  ``jsonpatch`` library.
+- **JSON merge patch** (RFC 7386, ``application/merge-patch+json``): a partial object; maps are
+  merged recursively, ``null`` deletes a key, and *lists are replaced whole*.
+- **Strategic merge patch** (``application/strategic-merge-patch+json``, kubectl's default):
+  like a merge patch, but lists that carry a *merge key* in the Go types are merged item by item
+  (containers by ``name``, ports by ``containerPort``...), and ``$patch: delete|replace`` and
+  ``$retainKeys``/``$setElementOrder`` directives are understood. This is why
+  ``kubectl patch deploy web -p '{"spec":{"template":{"spec":{"containers":[{"name":"web",
+  "image":"nginx:1.16"}]}}}}'`` changes one container's image instead of dropping the others.
+
+Simplification: the merge keys are a fixed table of the common list fields (below) rather than
+the full OpenAPI ``x-kubernetes-patch-merge-key`` metadata.
+"""
+from __future__ import annotations
+
+import jsonpatch
+
+from . import errors
+from .objects import clone
+
+#: field name → merge key, for lists merged item by item (from the Go struct tags
+#: ``patchMergeKey`` in k8s.io/api/core/v1/types.go and apps/v1/types.go).
+MERGE_KEYS = {
+    "containers": "name", "initContainers": "name", "ephemeralContainers": "name",
+    "env": "name", "volumes": "name", "volumeMounts": "mountPath", "volumeDevices": "devicePath",
+    "ports": "containerPort", "imagePullSecrets": "name", "conditions": "type",
+    "ownerReferences": "uid", "hostAliases": "ip", "topologySpreadConstraints": "topologyKey",
+    "taints": "key", "addresses": "type", "secrets": "name", "readinessGates": "conditionType",
+    "resourceClaims": "name", "podIPs": "ip", "containerStatuses": "name",
+    "initContainerStatuses": "name",
+}
+#: lists merged as sets of scalars (patchStrategy "merge" without a key)
+SET_LISTS = {"finalizers"}
+#: service ports merge on "port" instead of containerPort
+_SERVICE_PORT_KEY = "port"
+
+
+def merge_patch(target, patch):
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return clone(patch)
+    result = clone(target) if isinstance(target, dict) else {}
+    for k, v in patch.items():
+        if v is None:
+            result.pop(k, None)
+        elif isinstance(v, dict):
+            result[k] = merge_patch(result.get(k), v)
+        else:
+            result[k] = clone(v)
+    return result
+
+
+def json_patch(target, ops):
+    """RFC 6902 JSON patch; invalid operations become 422 like the API server's."""
+    if not isinstance(ops, list):
+        raise errors.bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
+    try:
+        return jsonpatch.apply_patch(target, ops)
+    except jsonpatch.JsonPatchTestFailed as e:
+        raise errors.invalid("", "", [{"message": f"the server rejected our request due to an error in our request: {e}"}])
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, KeyError, IndexError, TypeError) as e:
+        raise errors.ApiError(errors.status(422, "Invalid",
+                                            f"the server rejected our request due to an error in our request: {e}"))
+
+
+def strategic_merge_patch(target, patch, path: str = ""):
+    """Strategic merge patch for Kubernetes objects (see module docstring)."""
+    if not isinstance(patch, dict):
+        return clone(patch)
+    if patch.get("$patch") == "replace":
+        return {k: clone(v) for k, v in patch.items() if k != "$patch"}
+    if patch.get("$patch") == "delete":
+        return None
+    result = clone(target) if isinstance(target, dict) else {}
+    retain = patch.get("$retainKeys")
+    for k, v in patch.items():
+        if k.startswith("$"):
+            continue
+        if k.startswith("$setElementOrder/") or k.startswith("$deleteFromPrimitiveList/"):
+            continue
+        if v is None:
+            result.pop(k, None)
+        elif isinstance(v, dict):
+            merged = strategic_merge_patch(result.get(k), v, f"{path}.{k}")
+            if merged is None:
+                result.pop(k, None)
+            else:
+                result[k] = merged
+        elif isinstance(v, list):
+            result[k] = _merge_list(k, result.get(k), v, path)
+        else:
+            result[k] = v
+    for k, v in patch.items():
+        if k.startswith("$deleteFromPrimitiveList/"):
+            field = k.split("/", 1)[1]
+            result[field] = [x for x in result.get(field) or [] if x not in v]
+    if retain is not None:
+        result = {k: v for k, v in result.items() if k in retain}
+    return result
+
+
+def _merge_list(field, current, items, path):
+    key = MERGE_KEYS.get(field)
+    if field == "ports" and path.endswith(".spec") and items and isinstance(items[0], dict) \
+            and "port" in items[0] and "containerPort" not in items[0]:
+        key = _SERVICE_PORT_KEY
+    if field in SET_LISTS:
+        out = list(current or [])
+        for x in items:
+            if x not in out:
+                out.append(x)
+        return out
+    if key is None or not all(isinstance(x, dict) for x in items):
+        return [clone(x) for x in items if not (isinstance(x, dict) and x.get("$patch"))]
+    out = [clone(x) for x in current or []]
+    index = {x.get(key): i for i, x in enumerate(out) if isinstance(x, dict)}
+    for item in items:
+        k = item.get(key)
+        if item.get("$patch") == "delete":
+            out = [x for x in out if x.get(key) != k]
+            index = {x.get(key): i for i, x in enumerate(out)}
+            continue
+        if k in index:
+            out[index[k]] = strategic_merge_patch(out[index[k]], item, f"{path}.{field}")
+        else:
+            index[k] = len(out)
+            out.append({kk: clone(vv) for kk, vv in item.items() if not kk.startswith("$")})
+    return out
+
+
+def apply_patch(target: dict, patch, patch_type: str):
+    """Dispatch on the patch type name or content type."""
+    t = {"application/json-patch+json": "json", "application/merge-patch+json": "merge",
+         "application/strategic-merge-patch+json": "strategic",
+         "application/apply-patch+yaml": "apply"}.get(patch_type, patch_type)
+    if t == "json":
+        return json_patch(target, patch)
+    if t == "merge":
+        if not isinstance(patch, dict):
+            raise errors.bad_request("json: cannot unmarshal array into Go value of type map[string]interface {}")
+        return merge_patch(target, patch)
+    if t in ("strategic", "apply"):
+        if not isinstance(patch, dict):
+            raise errors.bad_request("json: cannot unmarshal array into Go value of type map[string]interface {}")
+        return strategic_merge_patch(target, patch)
+    raise errors.unsupported_media(f'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json')
