@@ -172,14 +172,22 @@ class APIServer:
         meta["creationTimestamp"] = self.clock.timestamp()
         if dry_run:
             return obj
-        key = self.key(rt, ns, meta["name"])
-        try:
-            kv = self.store.create(key, dumps(obj))
-        except KeyError:
-            raise errors.already_exists(rt.plural, meta["name"], rt.group) from None
+        kv = self._store_new(rt, ns, obj)
         meta["resourceVersion"] = str(kv.mod_revision)
-        self._stage("etcd", f"PUT {key} at revision {kv.mod_revision}")
+        self._stage("etcd", f"PUT {kv.key} at revision {kv.mod_revision}")
         return obj
+
+    def _store_new(self, rt, ns, obj):
+        """Write a new object. A generated name that collides is drawn again, up to 7 retries
+        (the RetryGenerateName feature, GA in v1.31)."""
+        meta = obj["metadata"]
+        for attempt in range(8):
+            try:
+                return self.store.create(self.key(rt, ns, meta["name"]), dumps(obj))
+            except KeyError:
+                if not meta.get("generateName") or attempt == 7:
+                    raise errors.already_exists(rt.plural, meta["name"], rt.group) from None
+                meta["name"] = f"{meta['generateName']}{self.random_suffix()}"
 
     # -- read -------------------------------------------------------------------------------
     def get(self, resource, name, namespace=None, user=ADMIN) -> dict:
