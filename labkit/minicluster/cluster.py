@@ -21,6 +21,7 @@ Everything is deterministic: the same seed and the same calls give byte-identica
 from __future__ import annotations
 
 import random
+import threading
 from dataclasses import dataclass, field
 
 from . import errors
@@ -61,6 +62,7 @@ class MiniCluster:
                  events: bool = True, start: float = EPOCH, node_labels=None, _store=None,
                  settle: bool = True):
         self.seed = seed
+        self.lock = threading.RLock()  # the HTTP server's thread and the notebook share the cluster
         self.rng = random.Random(seed)
         self.loop = EventLoop(Clock(start))
         self.clock = self.loop.clock
@@ -213,3 +215,12 @@ class MiniCluster:
         return UserInfo(name, tuple(groups) + ("system:authenticated",))
 
     ADMIN = ADMIN
+
+    # -- serving ----------------------------------------------------------------------------
+    def serve(self, host: str = "127.0.0.1", port: int = 0, time_mode: str = "realtime",
+              speed: float = 1.0, kubeconfig_path=None):
+        """Serve the Kubernetes REST API so real ``kubectl`` and the official client can drive
+        this cluster. Returns a handle: ``.url``, ``.token``, ``.write_kubeconfig(path)``,
+        ``.stop()`` (also a context manager)."""
+        from .http import serve
+        return serve(self, host, port, time_mode, speed, kubeconfig_path)

@@ -1,0 +1,119 @@
+"""API discovery: how kubectl learns which resources exist (``kubectl api-resources``).
+
+Three documents, all derived from the resource registry:
+- ``/api`` and ``/apis``: the groups and their versions;
+- ``/api/v1``, ``/apis/{group}/{version}``: an ``APIResourceList`` per group-version (kind, verbs,
+  short names, whether namespaced, subresources as ``pods/log``...);
+- aggregated discovery (``Accept: ...;as=APIGroupDiscoveryList``, Kubernetes ≥ 1.30 default),
+  everything in one response, which modern kubectl asks for first.
+"""
+from __future__ import annotations
+
+from ..resources import REGISTRY
+from ..upstream import KUBERNETES_VERSION
+
+_SUB_VERBS = {"status": ["get", "patch", "update"], "scale": ["get", "patch", "update"],
+              "log": ["get"], "binding": ["create"], "eviction": ["create"], "token": ["create"],
+              "exec": ["create", "get"], "proxy": ["create", "delete", "get", "patch", "update"],
+              "finalize": ["update"], "ephemeralcontainers": ["get", "patch", "update"],
+              "resize": ["get", "patch", "update"]}
+
+
+def version_info() -> dict:
+    major, minor = KUBERNETES_VERSION.lstrip("v").split(".")[:2]
+    return {"major": major, "minor": minor, "emulationMajor": major, "emulationMinor": minor,
+            "minCompatibilityMajor": major, "minCompatibilityMinor": str(int(minor) - 1),
+            "gitVersion": KUBERNETES_VERSION, "gitCommit": "labkit-minicluster",
+            "gitTreeState": "clean", "buildDate": "2025-01-01T00:00:00Z",
+            "goVersion": "go1.24.0", "compiler": "gc", "platform": "linux/amd64"}
+
+
+def _types(registry, group, version):
+    return [rt for rt in registry.all() if rt.group == group and rt.version == version]
+
+
+def group_versions(registry=REGISTRY) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for rt in registry.all():
+        vs = out.setdefault(rt.group, [])
+        if rt.version not in vs:
+            vs.append(rt.version)
+    return out
+
+
+def api_versions() -> dict:
+    return {"kind": "APIVersions", "versions": ["v1"],
+            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}
+
+
+def api_group_list(registry=REGISTRY) -> dict:
+    groups = []
+    for group, versions in group_versions(registry).items():
+        if not group:
+            continue
+        vs = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
+        groups.append({"name": group, "versions": vs, "preferredVersion": vs[0]})
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+
+
+def api_group(group: str, registry=REGISTRY) -> dict | None:
+    versions = group_versions(registry).get(group)
+    if not versions or not group:
+        return None
+    vs = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
+    return {"kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": vs,
+            "preferredVersion": vs[0]}
+
+
+def resource_list(group: str, version: str, registry=REGISTRY) -> dict | None:
+    types = _types(registry, group, version)
+    if not types:
+        return None
+    resources = []
+    for rt in types:
+        entry = {"name": rt.plural, "singularName": rt.name, "namespaced": rt.namespaced,
+                 "kind": rt.kind, "verbs": list(rt.verbs)}
+        if rt.short_names:
+            entry["shortNames"] = list(rt.short_names)
+        if rt.categories:
+            entry["categories"] = list(rt.categories)
+        resources.append(entry)
+        for sub in rt.subresources:
+            resources.append({"name": f"{rt.plural}/{sub}", "singularName": "",
+                              "namespaced": rt.namespaced,
+                              "kind": "Scale" if sub == "scale" else rt.kind,
+                              "verbs": _SUB_VERBS.get(sub, ["get"]),
+                              **({"group": "autoscaling", "version": "v1"} if sub == "scale" else {})})
+    gv = f"{group}/{version}" if group else version
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}
+
+
+def aggregated(legacy: bool, registry=REGISTRY) -> dict:
+    """``APIGroupDiscoveryList`` (apidiscovery.k8s.io/v2) for ``/api`` (legacy) or ``/apis``."""
+    items = []
+    for group, versions in group_versions(registry).items():
+        if (group == "") != legacy:
+            continue
+        vlist = []
+        for v in versions:
+            resources = []
+            for rt in _types(registry, group, v):
+                entry = {"resource": rt.plural, "responseKind": {"group": rt.group, "version": rt.version,
+                                                                 "kind": rt.kind},
+                         "scope": "Namespaced" if rt.namespaced else "Cluster",
+                         "singularResource": rt.name, "verbs": list(rt.verbs)}
+                if rt.short_names:
+                    entry["shortNames"] = list(rt.short_names)
+                if rt.categories:
+                    entry["categories"] = list(rt.categories)
+                subs = [{"subresource": s,
+                         "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"}
+                         if s == "scale" else {"group": rt.group, "version": rt.version, "kind": rt.kind},
+                         "verbs": _SUB_VERBS.get(s, ["get"])} for s in rt.subresources]
+                if subs:
+                    entry["subresources"] = subs
+                resources.append(entry)
+            vlist.append({"version": v, "resources": resources, "freshness": "Current"})
+        items.append({"metadata": {"name": group, "creationTimestamp": None}, "versions": vlist})
+    return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2",
+            "metadata": {}, "items": items}

@@ -1,0 +1,170 @@
+"""Subresources and action endpoints: status, scale, binding, eviction, log, token, finalize,
+and the access reviews behind ``kubectl auth can-i``."""
+from __future__ import annotations
+
+from .. import errors
+from ..objects import clone
+
+#: kinds that are actions (POST-only, never stored)
+POST_ONLY = {"Binding", "SelfSubjectAccessReview", "SubjectAccessReview"}
+
+
+async def handle(h, verb, t, user):
+    sub = t.subresource
+    with h.cluster.lock:
+        if t.rt.kind in POST_ONLY:
+            return h.send_json(_review_or_binding(h, t, user), 201)
+        if sub in ("status", "finalize"):
+            return _status(h, verb, t, user)
+        if sub == "scale":
+            return _scale(h, verb, t, user)
+        if sub == "binding" and verb == "POST":
+            body = h.body_json() or {}
+            target = (body.get("target") or {}).get("name")
+            if not target:
+                raise errors.invalid("Binding", t.name, [{"reason": "FieldValueRequired",
+                                                          "message": "Required value", "field": "target.name"}])
+            h.api.bind(t.name, t.namespace, target, user=user)
+            h.server.after_write()
+            return h.send_json({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                "status": "Success", "code": 201}, 201)
+        if sub == "eviction" and verb == "POST":
+            body = h.body_json() or {}
+            opts = body.get("deleteOptions") or {}
+            h.api._authorize(user, "create", t.rt, t.namespace, t.name, "eviction")
+            evict = getattr(h.cluster, "evict", None)
+            if evict is not None:
+                evict(t.name, t.namespace, grace_period_seconds=opts.get("gracePeriodSeconds"))
+            else:
+                h.api.delete("pods", t.name, t.namespace,
+                             grace_period_seconds=opts.get("gracePeriodSeconds"))
+            h.server.after_write()
+            return h.send_json({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                "status": "Success", "code": 201}, 201)
+        if sub == "log" and verb == "GET":
+            return _log(h, t, user)
+        if sub == "token" and verb == "POST" and t.rt.kind == "ServiceAccount":
+            h.api._authorize(user, "create", t.rt, t.namespace, t.name, "token")
+            h.api.get("serviceaccounts", t.name, t.namespace)
+            body = h.body_json() or {}
+            token = h.server.auth.service_account_token(t.namespace, t.name)
+            spec = body.get("spec") or {}
+            exp = h.cluster.clock.now() + int(spec.get("expirationSeconds") or 3600)
+            from ..clock import rfc3339
+            return h.send_json({"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
+                                "metadata": {"name": t.name, "namespace": t.namespace,
+                                             "creationTimestamp": None},
+                                "spec": {"audiences": spec.get("audiences") or
+                                         ["https://kubernetes.default.svc.cluster.local"],
+                                         "expirationSeconds": int(spec.get("expirationSeconds") or 3600),
+                                         "boundObjectRef": None},
+                                "status": {"token": token, "expirationTimestamp": rfc3339(exp)}}, 201)
+    raise errors.ApiError(errors.status(404, "NotFound", "the server could not find the requested resource"))
+
+
+def _status(h, verb, t, user):
+    api = h.api
+    if verb == "GET":
+        return h.send_json(api.get(t.rt, t.name, t.namespace, user=user))
+    if verb == "PUT":
+        obj = api.update(t.rt, h.body_json(), t.namespace, subresource=t.subresource, user=user)
+    elif verb == "PATCH":
+        ctype = h.request.headers.get("Content-Type", "").split(";")[0].strip()
+        obj = api.patch(t.rt, t.name, h.body_json(), ctype, t.namespace, subresource=t.subresource,
+                        user=user)
+    else:
+        raise errors.method_not_allowed("the server does not allow this method on the requested resource")
+    h.server.after_write()
+    return h.send_json(obj)
+
+
+def scale_of(obj) -> dict:
+    """The autoscaling/v1 Scale view of a Deployment/ReplicaSet/StatefulSet/RC."""
+    from ..selectors import from_label_selector, selector_from_map
+    m = obj["metadata"]
+    sel = obj["spec"].get("selector")
+    if obj["kind"] == "ReplicationController":
+        selector = str(selector_from_map(sel))
+    else:
+        selector = str(from_label_selector(sel)) if sel else ""
+    return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+            "metadata": {"name": m["name"], "namespace": m.get("namespace"), "uid": m["uid"],
+                         "resourceVersion": m["resourceVersion"],
+                         "creationTimestamp": m["creationTimestamp"]},
+            "spec": {"replicas": obj["spec"].get("replicas", 0)},
+            "status": {"replicas": (obj.get("status") or {}).get("replicas", 0), "selector": selector}}
+
+
+def _scale(h, verb, t, user):
+    api = h.api
+    obj = api.get(t.rt, t.name, t.namespace, user=user)
+    if verb == "GET":
+        return h.send_json(scale_of(obj))
+    body = h.body_json()
+    if verb == "PATCH":
+        from ..patch import apply_patch
+        ctype = h.request.headers.get("Content-Type", "").split(";")[0].strip()
+        body = apply_patch(scale_of(obj), body, ctype)
+    replicas = ((body or {}).get("spec") or {}).get("replicas")
+    if not isinstance(replicas, int) or replicas < 0:
+        raise errors.invalid("Scale", t.name, [{"reason": "FieldValueInvalid", "field": "spec.replicas",
+                                               "message": f"Invalid value: {replicas}: must be greater than or equal to 0"}],
+                             "autoscaling")
+    rv = ((body or {}).get("metadata") or {}).get("resourceVersion")
+    new = clone(obj)
+    new["spec"]["replicas"] = replicas
+    if rv:
+        new["metadata"]["resourceVersion"] = rv
+    new = api.update(t.rt, new, t.namespace, user=user)
+    h.server.after_write()
+    return h.send_json(scale_of(new))
+
+
+def _log(h, t, user):
+    h.api._authorize(user, "get", t.rt, t.namespace, t.name, "log")
+    tail = h.q("tailLines")
+    text = h.cluster.logs(t.name, namespace=t.namespace, container=h.q("container"),
+                          previous=h.q("previous") == "true",
+                          tail=int(tail) if tail is not None else None,
+                          timestamps=h.q("timestamps") == "true")
+    h.set_header("Content-Type", "text/plain")
+    h.finish(text.encode())
+
+
+def _review_or_binding(h, t, user):
+    body = h.body_json() or {}
+    if t.rt.kind == "Binding":
+        target = (body.get("target") or {}).get("name")
+        name = (body.get("metadata") or {}).get("name")
+        h.api.bind(name, t.namespace, target, user=user)
+        h.server.after_write()
+        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+    spec = body.get("spec") or {}
+    ra = spec.get("resourceAttributes") or {}
+    if t.rt.kind == "SubjectAccessReview":
+        h.api._authorize(user, "create", t.rt, None)
+        from ..apiserver import UserInfo
+        subject = UserInfo(spec.get("user", ""), tuple(spec.get("groups") or ()))
+    else:
+        subject = user
+    allowed, reason = True, ""
+    authz = h.api.authorizer
+    if ra and authz is not None:
+        try:
+            rt = h.api.registry.for_name(f"{ra.get('resource')}.{ra.get('group')}" if ra.get("group")
+                                         else ra.get("resource"))
+        except errors.ApiError:
+            rt = None
+        if rt is not None:
+            allowed, reason = authz.authorize(subject, ra.get("verb"), rt, ra.get("namespace") or None,
+                                              ra.get("name") or None, ra.get("subresource") or None)
+        else:
+            allowed = "system:masters" in subject.groups
+    elif spec.get("nonResourceAttributes"):
+        allowed = True
+    out = dict(body)
+    out.setdefault("metadata", {})
+    out["status"] = {"allowed": bool(allowed)}
+    if reason:
+        out["status"]["reason"] = reason
+    return out
