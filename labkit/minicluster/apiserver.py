@@ -109,6 +109,16 @@ class APIServer:
                                    namespace if rt.namespaced else None, reason, subresource or "")
         self._stage("authorization", f"allowed: {reason}")
 
+    @staticmethod
+    def _decode_stage(rt, fn, *args):
+        """Run a step that walks the object's structure. A value of the wrong JSON type (a
+        string where a list belongs...) fails like the API server's decoder: 400 BadRequest."""
+        try:
+            return fn(*args)
+        except (TypeError, AttributeError, KeyError, ValueError, IndexError) as e:
+            raise errors.bad_request(f'{rt.kind} in version "{rt.version}" cannot be handled as a '
+                                     f'{rt.kind}: {_describe_type_error(e)}') from None
+
     def _namespace_for(self, rt, obj, namespace):
         meta = obj["metadata"]
         if not rt.namespaced:
@@ -157,11 +167,11 @@ class APIServer:
         for f in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
                   "selfLink", "managedFields"):
             meta.pop(f, None)
-        defaulting.apply_defaults(rt, obj)
+        self._decode_stage(rt, defaulting.apply_defaults, rt, obj)
         self._stage("mutating admission", ", ".join(self.admission.mutating_names()))
         obj = self.admission.mutate("CREATE", rt, obj, None, user)
         strategy.prepare_for_create(rt.kind, obj)
-        causes = validation.validate(rt, obj, None)
+        causes = self._decode_stage(rt, validation.validate, rt, obj, None)
         if causes:
             self._stage("validation", f"{len(causes)} error(s)")
             raise errors.invalid(rt.kind, meta.get("name", ""), causes, rt.group)
@@ -293,13 +303,11 @@ class APIServer:
                 meta[f] = old_meta[f]
             else:
                 meta.pop(f, None)
-        if subresource in ("status", "finalize"):
-            defaulting.apply_defaults(rt, obj)
-        else:
-            defaulting.apply_defaults(rt, obj)
+        self._decode_stage(rt, defaulting.apply_defaults, rt, obj)
+        if subresource not in ("status", "finalize"):
             obj = self.admission.mutate("UPDATE", rt, obj, old, user)
         strategy.prepare_for_update(rt.kind, obj, old, subresource if subresource != "finalize" else None)
-        causes = validation.validate(rt, obj, old)
+        causes = self._decode_stage(rt, validation.validate, rt, obj, old)
         if causes:
             raise errors.invalid(rt.kind, old_meta["name"], causes, rt.group)
         if subresource is None:
@@ -466,6 +474,18 @@ class APIServer:
         new = self.store.update(kv.key, dumps(pod), kv.mod_revision)
         pod["metadata"]["resourceVersion"] = str(new.mod_revision)
         return pod
+
+
+def _describe_type_error(e: Exception) -> str:
+    text = str(e)
+    if isinstance(e, AttributeError) and "object has no attribute" in text:
+        found = text.split("'")[1] if "'" in text else "value"
+        return f"json: cannot unmarshal {_JSON_NAMES.get(found, found)} into an object field"
+    return f"json: {text}"
+
+
+_JSON_NAMES = {"str": "string", "int": "number", "float": "number", "list": "array",
+               "NoneType": "null", "bool": "bool"}
 
 
 def _add_seconds(clock, seconds) -> str:
