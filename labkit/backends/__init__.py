@@ -1,0 +1,1 @@
+"""Cluster backends: the in-memory MiniCluster (default) and RealCluster (kubeconfig/kind)."""

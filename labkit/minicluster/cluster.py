@@ -24,6 +24,8 @@ import random
 import threading
 from dataclasses import dataclass, field
 
+from labkit.client import ClusterClient
+
 from . import errors
 from .apiserver import ADMIN, APIServer, UserInfo
 from .clock import EPOCH, Clock, EventLoop
@@ -55,8 +57,10 @@ class Context:
         return random.Random(self.rng.getrandbits(64))
 
 
-class MiniCluster:
+class MiniCluster(ClusterClient):
     """An in-memory Kubernetes cluster with a virtual clock."""
+
+    backend = "mini"
 
     def __init__(self, nodes=3, seed: int = 0, node_cpu="4", node_memory="8Gi", max_pods=110,
                  events: bool = True, start: float = EPOCH, node_labels=None, _store=None,
@@ -141,6 +145,75 @@ class MiniCluster:
         if name not in self.kubelets:
             raise errors.not_found("nodes", name)
         return self.kubelets[name]
+
+    # -- what ClusterClient needs --------------------------------------------------------------
+    def _locked(self):
+        return self.lock
+
+    def _after_write(self) -> None:
+        """The control plane reacts at once (same virtual instant); containers take time."""
+        self.loop.run_pending()
+
+    def logs(self, pod: str, container: str | None = None, namespace: str | None = None,
+             previous: bool = False, tail: int | None = None, timestamps: bool = False) -> str:
+        """A container's log, like ``kubectl logs`` (``previous`` = the last terminated one)."""
+        namespace = namespace or self.default_namespace
+        obj = self.api.get("pods", pod, namespace)
+        node = obj["spec"].get("nodeName")
+        if not node or node not in self.kubelets:
+            name = container or obj["spec"]["containers"][0]["name"]
+            raise errors.bad_request(f'container "{name}" in pod "{pod}" is waiting to start: '
+                                     "ContainerCreating" if node else
+                                     f'pod {pod} does not have a host assigned')
+        return self.kubelets[node].logs(namespace, pod, container=container, previous=previous,
+                                        tail=tail, timestamps=timestamps)
+
+    # -- fault injection and node maintenance -----------------------------------------------
+    def kill_pod(self, name: str, namespace: str | None = None) -> None:
+        """Force-delete a pod (``kubectl delete pod --grace-period=0 --force``): its
+        controller notices and creates a replacement."""
+        with self.lock:
+            self.api.delete("pods", name, namespace or self.default_namespace,
+                            grace_period_seconds=0)
+            self._after_write()
+
+    def cordon(self, node: str, unschedulable: bool = True) -> dict:
+        """Mark a node (un)schedulable; running pods stay."""
+        return self.patch("nodes", node, {"spec": {"unschedulable": True if unschedulable else None}},
+                          "merge")
+
+    def uncordon(self, node: str) -> dict:
+        return self.cordon(node, False)
+
+    def evict(self, name: str, namespace: str | None = None, grace_period_seconds=None) -> None:
+        """The Eviction API: a graceful delete that respects PodDisruptionBudgets."""
+        namespace = namespace or self.default_namespace
+        with self.lock:
+            self._check_disruption_budget(name, namespace)
+            self.api.delete("pods", name, namespace, grace_period_seconds=grace_period_seconds)
+            self._after_write()
+
+    def _check_disruption_budget(self, name: str, namespace: str) -> None:
+        pod = self.api.get("pods", name, namespace)
+        from .selectors import from_label_selector
+        for pdb in self.api.list("poddisruptionbudgets", namespace)["items"]:
+            sel = from_label_selector(pdb["spec"].get("selector"))
+            if sel.matches(pod["metadata"].get("labels")) and \
+                    (pdb.get("status") or {}).get("disruptionsAllowed", 0) <= 0:
+                raise errors.ApiError(errors.status(
+                    429, "TooManyRequests",
+                    "Cannot evict pod as it would violate the pod's disruption budget.",
+                    {"causes": [{"reason": "DisruptionBudget", "message":
+                                 f"The disruption budget {pdb['metadata']['name']} needs "
+                                 f"{(pdb.get('status') or {}).get('desiredHealthy', 0)} healthy pods and has "
+                                 f"{(pdb.get('status') or {}).get('currentHealthy', 0)} currently"}]}))
+
+    def drain(self, node: str, ignore_daemonsets: bool = True, delete_emptydir_data: bool = True):
+        """Cordon the node, then evict its pods (DaemonSet pods stay, as with
+        ``kubectl drain --ignore-daemonsets``). Returns kubectl's output."""
+        flags = " --ignore-daemonsets" if ignore_daemonsets else ""
+        flags += " --delete-emptydir-data" if delete_emptydir_data else ""
+        return self.kubectl(f"drain {node}{flags}")
 
     # -- time -------------------------------------------------------------------------------
     def now(self) -> float:
