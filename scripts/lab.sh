@@ -8,6 +8,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh"
 ensure_venv
 export LABKIT_CLUSTER="${LABKIT_CLUSTER:-mini}"
 cd "$LABKIT_ROOT"
+# Jupyter refuses to start as root (a container, a fresh VM) without this flag.
+if [ "$(id -u)" = 0 ]; then
+    set -- --allow-root "$@"
+fi
 if [ -d course ]; then
     exec jupyter lab course/ "$@"
 fi

@@ -30,10 +30,10 @@ else
 fi
 
 export LABKIT_CLUSTER="${LABKIT_CLUSTER:-mini}"
-say "pytest ${args[*]} $*"
+say "python -m pytest $(printf '%q ' "${args[@]}" "$@")"
 status=0
 python -m pytest "${args[@]}" "$@" || status=$?
 if [ "$status" = 5 ]; then
-    say "error: pytest collected no tests (tests/ must have tests)"
+    say "error: pytest ran no tests (tests/ must have tests; check -k/-m filters)"
 fi
 exit "$status"
