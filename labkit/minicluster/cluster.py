@@ -64,7 +64,7 @@ class MiniCluster(ClusterClient):
 
     def __init__(self, nodes=3, seed: int = 0, node_cpu="4", node_memory="8Gi", max_pods=110,
                  events: bool = True, start: float = EPOCH, node_labels=None, _store=None,
-                 settle: bool = True):
+                 settle: bool = True, scheduler: bool = True, controllers=None):
         self.seed = seed
         self.lock = threading.RLock()  # the HTTP server's thread and the notebook share the cluster
         self.rng = random.Random(seed)
@@ -81,7 +81,7 @@ class MiniCluster(ClusterClient):
                               "pods": str(max_pods)}
         if _store is None:
             self._bootstrap()
-        self._start_components()
+        self._start_components(scheduler, controllers)
         self.kubelets = {}
         names = nodes if isinstance(nodes, (list, tuple)) else \
             [f"node-{i}" for i in range(1, int(nodes) + 1)]
@@ -102,16 +102,21 @@ class MiniCluster(ClusterClient):
             return
         rbac.bootstrap_policy(self.api)
 
-    def _start_components(self) -> None:
+    def _start_components(self, scheduler: bool, controllers) -> None:
+        """Start the control plane. ``scheduler=False`` or a restricted ``controllers`` list
+        make a cluster with parts missing: a lesson in what each part does (without a
+        scheduler, every pod stays Pending)."""
         try:
             from . import rbac
             self.api.authorizer = rbac.Authorizer(self.api)
         except ImportError:  # pragma: no cover
             pass
         from .controllers.manager import ControllerManager
-        self.controllers = ControllerManager(self.ctx)
-        from .scheduler import Scheduler
-        self.scheduler = Scheduler(self.ctx)
+        self.controllers = ControllerManager(self.ctx, enabled=controllers)
+        self.scheduler = None
+        if scheduler:
+            from .scheduler import Scheduler
+            self.scheduler = Scheduler(self.ctx)
 
     def _compact(self) -> None:
         """kube-apiserver asks etcd to compact every 5 minutes, keeping the last interval."""

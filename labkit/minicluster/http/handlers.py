@@ -240,6 +240,14 @@ class KubeHandler(tornado.web.RequestHandler):
         self.finish(_json(doc))
 
     def _openapi(self, path):
+        if "protobuf" in self.request.headers.get("Accept", "") and path.rstrip("/") == "/openapi/v2":
+            # kubectl's client-side validation fallback asks for the v2 document in protobuf.
+            # An empty message is a valid (empty) OpenAPI v2 document: no schemas, so kinds
+            # the server does not serve reach discovery and fail there ("no matches for
+            # kind"), as on a real cluster. Served kinds are validated server-side (v3 says
+            # every operation accepts fieldValidation).
+            self.set_header("Content-Type", "application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
+            return self.finish(b"")
         doc = openapi.document(path)
         if doc is None:
             raise paths._not_found()
