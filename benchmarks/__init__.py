@@ -1,0 +1,1 @@
+"""labkit benchmarks: speed and memory figures, printed (run: bash scripts/bench.sh)."""

@@ -1,0 +1,106 @@
+"""The Kubernetes documentation's own example manifests (../shared/k8s-examples, copied from
+kubernetes/website content/en/examples) applied to the mini cluster.
+
+Each file goes into a fresh cluster (several create a Pod named ``nginx``). Supported kinds
+must apply cleanly and reach the steady state the docs describe; the rest must fail the way a
+real cluster fails. Special cases are listed explicitly below, each with the reason.
+"""
+import pathlib
+
+import pytest
+import yaml
+
+from labkit.minicluster.cluster import MiniCluster
+from labkit.minicluster.errors import ApiError
+
+CORPUS = pathlib.Path(__file__).resolve().parents[2] / "shared" / "k8s-examples"
+FILES = sorted(p for p in CORPUS.rglob("*.yaml"))
+
+#: files that must be refused, and the error text a real cluster gives
+REFUSED = {
+    "application/job/cronjob.yaml": 'no matches for kind "CronJob" in version "batch/v1beta1"',
+    # preference/weight under the *required* node affinity terms: an invalid object
+    "pods/pod-with-node-affinity.yaml": "is invalid",
+}
+#: pods that stay Pending by design (and why)
+PENDING = {
+    "pods/pod-nginx.yaml": "wants a node labelled disktype=ssd",
+    "pods/pod-nginx-specific-node.yaml": "nodeName: foo-node does not exist",
+    "pods/pod-nginx-required-affinity.yaml": "requires a node labelled disktype=ssd",
+}
+#: namespaces some examples expect to exist (the docs create them in an earlier step)
+NAMESPACES = ["cpu-example", "mem-example", "qos-example", "development", "quota-mem-cpu-example",
+              "quota-pod-example", "default-cpu-example", "constraints-cpu-example", "example"]
+
+
+def docs_of(path):
+    return [d for d in yaml.safe_load_all(path.read_text()) if d]
+
+
+def fresh_cluster():
+    c = MiniCluster(nodes=3, seed=7)
+    for ns in NAMESPACES:
+        c.api.create("namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    return c
+
+
+def apply_all(c, path):
+    errors = []
+    for doc in docs_of(path):
+        rt = None
+        try:
+            rt = c.api.registry.for_kind(str(doc.get("apiVersion")), str(doc.get("kind")))
+            c.api.create(rt, doc, (doc.get("metadata") or {}).get("namespace"))
+        except ApiError as e:
+            errors.append(e.message)
+    return errors
+
+
+def steady(c, path):
+    """Assert each applied object reached the state its kind promises."""
+    rel = str(path.relative_to(CORPUS))
+    for doc in docs_of(path):
+        kind, meta = doc["kind"], doc.get("metadata") or {}
+        ns = meta.get("namespace", "default")
+        name = meta.get("name")
+        if kind == "Deployment":
+            d = c.api.get("deployments", name, ns)
+            conds = {x["type"]: x["status"] for x in d["status"].get("conditions", [])}
+            if d["spec"]["replicas"]:
+                assert conds.get("Available") == "True", (rel, d["status"])
+        elif kind == "Pod" and rel not in PENDING:
+            phase = c.api.get("pods", name, ns)["status"]["phase"]
+            assert phase in ("Running", "Succeeded"), (rel, phase)
+        elif kind == "Pod":
+            p = c.api.get("pods", name, ns)
+            assert p["status"]["phase"] == "Pending", (rel, PENDING[rel])
+        elif kind == "Job":
+            j = c.api.get("jobs", name, ns)
+            assert any(x["type"] == "Complete" and x["status"] == "True"
+                       for x in j["status"].get("conditions", [])), (rel, j["status"])
+        elif kind == "DaemonSet":
+            ds = c.api.get("daemonsets", name, ns)["status"]
+            assert ds["desiredNumberScheduled"] == ds["numberReady"] > 0, (rel, ds)
+        elif kind == "StatefulSet":
+            sts = c.api.get("statefulsets", name, ns)
+            assert sts["status"].get("readyReplicas", 0) == sts["spec"]["replicas"], (rel, sts["status"])
+        elif kind == "ReplicaSet":
+            rs = c.api.get("replicasets", name, ns)
+            assert rs["status"].get("readyReplicas", 0) == rs["spec"]["replicas"], (rel, rs["status"])
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(CORPUS)) for p in FILES])
+def test_example_manifest(path):
+    rel = str(path.relative_to(CORPUS))
+    c = fresh_cluster()
+    errors = apply_all(c, path)
+    if rel in REFUSED:
+        assert any(REFUSED[rel] in e for e in errors), errors
+        return
+    assert errors == [], errors
+    c.run(300)
+    steady(c, path)
+
+
+def test_corpus_is_present():
+    assert len(FILES) >= 60
