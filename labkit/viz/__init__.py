@@ -11,15 +11,17 @@ Every function returns a :class:`Diagram` (SVG in Jupyter, a fixed one-line text
 ``ownership(cluster)``             Deployment -> ReplicaSet -> Pod (ownerReferences), Service -> pods
 ``timeline(events)``               events in time order
 ``sequence(events)``               sequence diagram: component -> object, one arrow per event
+``flow(steps, highlight=...)``     a chain of steps (pipelines, request paths)
 ``figure(fig)``                    a matplotlib figure as deterministic SVG
 =================================  =================================================================
 """
 from .cluster import architecture, ownership, top_owners, topology
 from .diagram import COLORS, PALETTE, Diagram
 from .figures import Figure, figure
+from .flow import flow
 from .stacks import bare_metal_layers, container_layers, era_stacks, role_of, stack, vm_layers
 from .timeline import event_rows, sequence, timeline
 
 __all__ = ["Diagram", "Figure", "COLORS", "PALETTE", "stack", "era_stacks", "vm_layers",
            "container_layers", "bare_metal_layers", "role_of", "architecture", "topology",
-           "ownership", "top_owners", "timeline", "sequence", "event_rows", "figure"]
+           "ownership", "top_owners", "timeline", "sequence", "event_rows", "figure", "flow"]

@@ -4,13 +4,13 @@ Quizzes wired to graded checks (the student's answer becomes the check's answer)
 ``MultipleChoice``, ``Ordering``, ``Matching``, ``Classify``.
 Cluster: ``ApplyEditor`` (YAML textarea + Apply -> kubectl's answer or the error).
 Generic: ``Interactive`` (controls -> a view), ``Stepper`` (Back/Next over frames),
-``Explorer`` (filter a DataFrame).
+``Explorer`` (filter a DataFrame), ``LiveView`` (machine-specific readings, live only).
 """
 from . import answers
 from .base import Panel, message, to_html
 from .editor import ApplyEditor
-from .explore import Explorer, Interactive, Stepper
+from .explore import Explorer, Interactive, LiveView, Stepper
 from .quiz import Classify, Matching, MultipleChoice, Ordering, Quiz
 
 __all__ = ["answers", "Panel", "message", "to_html", "ApplyEditor", "Explorer", "Interactive",
-           "Stepper", "Classify", "Matching", "MultipleChoice", "Ordering", "Quiz"]
+           "LiveView", "Stepper", "Classify", "Matching", "MultipleChoice", "Ordering", "Quiz"]

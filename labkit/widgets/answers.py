@@ -49,3 +49,43 @@ def set_answer(check_id: str, value) -> None:
 def clear() -> None:
     ANSWERS.clear()
     WIDGETS.clear()
+
+
+# -- grading helpers shared by the course's quiz checks ---------------------------------------
+
+def score_choices(answer, key: dict) -> tuple[int, list]:
+    """Compare ``{item: choice}`` with ``key`` (``{item: correct}`` or ``{item: (correct,
+    hint)}``). Returns ``(number right, [items wrong or missing, in key order])``."""
+    answer = answer or {}
+    right, wrong = 0, []
+    for item, want in key.items():
+        correct = want[0] if isinstance(want, tuple) else want
+        if answer.get(item) == correct:
+            right += 1
+        else:
+            wrong.append(item)
+    return right, wrong
+
+
+def choices_feedback(answer, key: dict, noun: str = "items") -> tuple[bool, str]:
+    """``(passed, message)`` for a classify/matching answer. The message says how many are
+    right and gives the hint of the first wrong item (never the answer itself)."""
+    if not answer:
+        return False, f"No answer yet: choose an option for each of the {len(key)} {noun} above."
+    right, wrong = score_choices(answer, key)
+    if not wrong:
+        return True, f"All {len(key)} {noun} are right."
+    missing = [i for i in wrong if i not in answer]
+    msg = f"{right} of {len(key)} {noun} right."
+    if missing:
+        msg += f" {len(missing)} still unanswered."
+    first = next((i for i in wrong if i in answer), None)
+    if first is not None:
+        hint = key[first][1] if isinstance(key[first], tuple) else ""
+        msg += f' Look again at "{first}"' + (f": {hint}" if hint else ".")
+    return False, msg
+
+
+def solution_of(key: dict) -> dict:
+    """The ``{item: correct}`` answer of a key (for reference solutions)."""
+    return {item: (want[0] if isinstance(want, tuple) else want) for item, want in key.items()}

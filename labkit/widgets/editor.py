@@ -34,7 +34,8 @@ class ApplyEditor(Panel):
         self.after_apply = after_apply
         self.initial = textwrap.dedent(text).strip() + "\n"
         self.text = W.Textarea(value=self.initial, rows=rows,
-                               layout=W.Layout(width="100%", font_family="monospace"))
+                               layout=W.Layout(width="100%"))
+        self.text.add_class("labkit-yaml")
         self.apply_button = button("Apply", width="120px")
         self.reset_button = button("Reset", style="", width="120px")
         self.apply_button.on_click(lambda _b: self.apply())

@@ -120,3 +120,34 @@ class Explorer(Panel):
         df = self.filtered()
         self.count.value = f"{len(df)} of {len(self.df)} rows"
         self.view.value = df.head(self.max_rows).to_html(index=False, escape=True)
+
+
+class LiveView(Panel):
+    """Show values that differ from machine to machine (kernel readings, versions...) live,
+    with a fixed fallback text, so the stored notebook output is the same everywhere.
+
+        LiveView(render, "Your process's namespaces", fallback="the namespace table")
+
+    ``render()`` is called now and again whenever the Refresh button is pressed.
+    """
+
+    title = "Live reading"
+
+    def __init__(self, render, title: str | None = None, fallback: str = ""):
+        super().__init__()
+        if title:
+            self.title = title
+        self.render = render
+        self.view = W.HTML()
+        self.refresh = button("Refresh", "", "120px")
+        self.refresh.on_click(lambda _b: self.update())
+        self.update()
+        self._finish([self.refresh, self.view],
+                     f"<p>{esc(fallback or 'A live reading of the machine running this notebook.')}</p>",
+                     f"{self.title} (live: values of the machine running the notebook)")
+
+    def update(self) -> None:
+        try:
+            self.view.value = to_html(self.render())
+        except Exception as exc:  # noqa: BLE001
+            self.view.value = f"<pre>could not read: {esc(exc)}</pre>"
