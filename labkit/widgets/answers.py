@@ -86,6 +86,56 @@ def choices_feedback(answer, key: dict, noun: str = "items") -> tuple[bool, str]
     return False, msg
 
 
+def grade_choices(result, answer, key: dict, noun: str = "items"):
+    """Fill a grading ``Result`` for a classify/matching answer with partial credit: one part
+    worth the number of right items, one worth the number still wrong (with a hint taken from
+    the first wrong item), so the score is proportional without naming the right bucket."""
+    right, wrong = score_choices(answer, key)
+    passed, message = choices_feedback(answer, key, noun)
+    if not wrong:
+        result.part(message, True, points=len(key))
+        return result
+    if right:
+        result.part(f"{right} of {len(key)} {noun} right", True, points=right)
+    first = next((i for i in wrong if i in (answer or {})), None)
+    hint = ""
+    if first is not None and isinstance(key[first], tuple):
+        hint = f'look again at "{first}": {key[first][1]}'
+    elif first is not None:
+        hint = f'look again at "{first}"'
+    unanswered = sum(1 for i in wrong if i not in (answer or {}))
+    text = f"{len(wrong)} of {len(key)} {noun} not right yet"
+    if unanswered:
+        text += f" ({unanswered} unanswered)"
+    result.part(text, False, points=len(wrong), hint=hint)
+    return result
+
+
 def solution_of(key: dict) -> dict:
     """The ``{item: correct}`` answer of a key (for reference solutions)."""
     return {item: (want[0] if isinstance(want, tuple) else want) for item, want in key.items()}
+
+
+def register_quiz(check_id: str, key: dict, noun: str, points: float, notebook: str,
+                  title: str = ""):
+    """Register a classify/matching check graded against ``key`` (with partial credit, see
+    :func:`grade_choices`) and its reference solution (which moves the widget)."""
+    from labkit.grading import register_check
+    from labkit.solutions import solution
+
+    @register_check(check_id, points=points, notebook=notebook, title=title)
+    def _check(ctx):
+        return grade_choices(ctx.result(), ctx.answer(), key, noun)
+
+    @solution(check_id)
+    def _solve(ns):
+        set_answer(check_id, solution_of(key))
+    return _check
+
+
+def close(value, want: float, rel: float = 0.005) -> bool:
+    """``value`` is a number within ``rel`` (relative, at least absolute 0.005) of ``want``."""
+    try:
+        return abs(float(value) - want) <= rel * max(1.0, abs(want))
+    except (TypeError, ValueError):
+        return False
