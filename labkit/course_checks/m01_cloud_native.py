@@ -11,7 +11,8 @@ import math
 
 from labkit.grading import register_check
 from labkit.solutions import solution
-from labkit.widgets.answers import close, register_quiz as quiz, set_answer
+from labkit.widgets.answers import close, register_ordering
+from labkit.widgets.answers import register_quiz as quiz
 
 NB1 = "01-cloud-native/01-what-is-cloud-native"
 NB2 = "01-cloud-native/02-deployment-eras"
@@ -160,19 +161,8 @@ PIPELINE = ["check out the commit", "compile the application", "run the unit tes
             "push the image to the registry", "deploy to the cluster"]
 
 
-@register_check("m01-pipeline-order", points=2, notebook=NB4, title="Order the pipeline stages")
-def pipeline_order(ctx):
-    got = list(ctx.answer())
-    right = sum(a == b for a, b in zip(got, PIPELINE))
-    r = ctx.result()
-    r.part(f"{right} of {len(PIPELINE)} stages in the right place", right == len(PIPELINE),
-           hint="ask of each stage: what must exist before it can run?")
-    return r
-
-
-@solution("m01-pipeline-order")
-def _solve_order(ns):
-    set_answer("m01-pipeline-order", list(PIPELINE))
+register_ordering("m01-pipeline-order", PIPELINE, "ask of each stage: what must exist before it can run?",
+                  2, NB4, "Order the pipeline stages")
 
 
 @register_check("m01-green-pipeline", points=3, notebook=NB4, title="Make the red pipeline green",

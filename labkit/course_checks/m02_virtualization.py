@@ -5,33 +5,13 @@ from __future__ import annotations
 
 from labkit.grading import register_check
 from labkit.solutions import solution
-from labkit.widgets.answers import register_quiz as quiz, set_answer
+from labkit.widgets.answers import register_multi, register_ordering
+from labkit.widgets.answers import register_quiz as quiz
 
 NB1 = "02-virtualization/01-virtualization-and-hypervisors"
 NB2 = "02-virtualization/02-openstack-kvm-iaas"
 NB4 = "02-virtualization/04-containers-vs-vms"
 NB5 = "02-virtualization/05-from-one-container-to-orchestration"
-
-
-def multi(ctx, truth: list, what: str):
-    """Grade a multiple-answer question: one part for the right ticks, one for wrong ones."""
-    chosen, truth_set = set(ctx.answer()), set(truth)
-    r = ctx.result()
-    hits = len(chosen & truth_set)
-    r.part(f"{hits} of {len(truth_set)} {what}s ticked", hits == len(truth_set),
-           points=len(truth_set), hint=f"some {what}s are not ticked yet")
-    wrong = len(chosen - truth_set)
-    r.part("nothing false ticked", wrong == 0, points=1,
-           message=f"{wrong} ticked wrongly" if wrong else "")
-    return r
-
-
-def ordering(ctx, truth: list, hint: str):
-    got = list(ctx.answer())
-    right = sum(a == b for a, b in zip(got, truth))
-    r = ctx.result()
-    r.part(f"{right} of {len(truth)} in the right place", right == len(truth), hint=hint)
-    return r
 
 
 # -- 01 hypervisors --------------------------------------------------------------------------
@@ -89,14 +69,7 @@ IAAS_TRUE = ["nova-compute manages VMs through libvirt",
              "Keystone is OpenStack's identity service"]
 
 
-@register_check("m02-iaas-quiz", points=2, notebook=NB2, title="IaaS quiz")
-def iaas_quiz(ctx):
-    return multi(ctx, IAAS_TRUE, "true statement")
-
-
-@solution("m02-iaas-quiz")
-def _solve_iaas(ns):
-    set_answer("m02-iaas-quiz", list(IAAS_TRUE))
+register_multi("m02-iaas-quiz", IAAS_TRUE, "true statement", 2, NB2, "IaaS quiz")
 
 
 # -- 04 containers vs VMs ---------------------------------------------------------------------
@@ -157,14 +130,7 @@ TRADEOFF_TRUE = ["you must run a Windows-only application on a Linux host",
                  "the workload needs its own kernel version or kernel modules"]
 
 
-@register_check("m02-tradeoff", points=2, notebook=NB4, title="The trade-off")
-def tradeoff(ctx):
-    return multi(ctx, TRADEOFF_TRUE, "VM requirement")
-
-
-@solution("m02-tradeoff")
-def _solve_tradeoff(ns):
-    set_answer("m02-tradeoff", list(TRADEOFF_TRUE))
+register_multi("m02-tradeoff", TRADEOFF_TRUE, "VM requirement", 2, NB4, "The trade-off")
 
 
 # -- 05 orchestration ------------------------------------------------------------------------
@@ -174,14 +140,8 @@ HISTORY = ["Google builds Borg", "Docker is open-sourced by dotCloud",
            "Swarm mode is built into the Docker engine"]
 
 
-@register_check("m02-history-order", points=2, notebook=NB5, title="Put history in order")
-def history_order(ctx):
-    return ordering(ctx, HISTORY, "check the years in the history table")
-
-
-@solution("m02-history-order")
-def _solve_history(ns):
-    set_answer("m02-history-order", list(HISTORY))
+register_ordering("m02-history-order", HISTORY, "check the years in the history table", 2, NB5,
+                  "Put history in order")
 
 
 quiz("m02-orchestrator-match", {

@@ -116,21 +116,58 @@ def solution_of(key: dict) -> dict:
     return {item: (want[0] if isinstance(want, tuple) else want) for item, want in key.items()}
 
 
-def register_quiz(check_id: str, key: dict, noun: str, points: float, notebook: str,
-                  title: str = ""):
-    """Register a classify/matching check graded against ``key`` (with partial credit, see
-    :func:`grade_choices`) and its reference solution (which moves the widget)."""
+def grade_multi(result, answer, truth, what: str):
+    """Fill a ``Result`` for a multiple-answer question: one part for the right ticks (worth
+    one point per true option), one for wrongly ticked options."""
+    chosen, truth = set(answer or ()), set(truth)
+    hits, wrong = len(chosen & truth), len(chosen - truth)
+    result.part(f"{hits} of {len(truth)} {what}s ticked", hits == len(truth), points=len(truth),
+                hint=f"some {what}s are not ticked yet")
+    result.part("nothing false ticked", wrong == 0, message=f"{wrong} ticked wrongly" if wrong else "")
+    return result
+
+
+def grade_ordering(result, answer, truth, hint: str):
+    """Fill a ``Result`` for an ordering question (all or nothing, says how many are placed)."""
+    right = sum(a == b for a, b in zip(list(answer or ()), truth))
+    result.part(f"{right} of {len(truth)} in the right place", right == len(truth), hint=hint)
+    return result
+
+
+def _register(check_id, points, notebook, title, grade, solved):
     from labkit.grading import register_check
     from labkit.solutions import solution
 
     @register_check(check_id, points=points, notebook=notebook, title=title)
     def _check(ctx):
-        return grade_choices(ctx.result(), ctx.answer(), key, noun)
+        return grade(ctx.result(), ctx.answer())
 
     @solution(check_id)
     def _solve(ns):
-        set_answer(check_id, solution_of(key))
+        set_answer(check_id, solved)
     return _check
+
+
+def register_quiz(check_id: str, key: dict, noun: str, points: float, notebook: str,
+                  title: str = ""):
+    """Register a classify/matching check graded against ``key`` (partial credit, see
+    :func:`grade_choices`) and its reference solution (which moves the widget)."""
+    return _register(check_id, points, notebook, title,
+                     lambda r, a: grade_choices(r, a, key, noun), solution_of(key))
+
+
+def register_multi(check_id: str, truth: list, what: str, points: float, notebook: str,
+                   title: str = ""):
+    """Register a multiple-answer check (the true options are ``truth``) and its solution."""
+    return _register(check_id, points, notebook, title,
+                     lambda r, a: grade_multi(r, a, truth, what), list(truth))
+
+
+def register_ordering(check_id: str, truth: list, hint: str, points: float, notebook: str,
+                      title: str = ""):
+    """Register an ordering check (the right order is ``truth``) and its solution."""
+    return _register(check_id, points, notebook, title,
+                     lambda r, a: grade_ordering(r, a, truth, hint), list(truth))
 
 
 def close(value, want: float, rel: float = 0.005) -> bool:
