@@ -73,7 +73,7 @@ def prepare_for_update(kind: str, obj: dict, old: dict, subresource: str | None)
                     obj[f] = old[f]
                 else:
                     obj.pop(f, None)
-            obj["metadata"] = _status_metadata(obj["metadata"], old["metadata"])
+            obj["metadata"] = _status_metadata(obj["metadata"], old["metadata"], kind)
         elif subresource is None:
             if "status" in old:
                 obj["status"] = old["status"]
@@ -86,12 +86,20 @@ def prepare_for_update(kind: str, obj: dict, old: dict, subresource: str | None)
         obj["metadata"]["generation"] = gen
 
 
-def _status_metadata(new: dict, old: dict) -> dict:
+def _status_metadata(new: dict, old: dict, kind: str = "") -> dict:
     """A status write cannot change metadata (upstream strategies reset it); keep the old
-    metadata but carry the resourceVersion the client sent, for the conflict check."""
+    metadata but carry the resourceVersion the client sent, for the conflict check.
+    Exception: a Deployment's status strategy resets only spec and labels, and the deployment
+    controller writes its ``deployment.kubernetes.io/revision`` annotation through /status
+    (pkg/registry/apps/deployment/strategy.go)."""
     m = dict(old)
     if "resourceVersion" in new:
         m["resourceVersion"] = new["resourceVersion"]
+    if kind == "Deployment":
+        if new.get("annotations"):
+            m["annotations"] = new["annotations"]
+        else:
+            m.pop("annotations", None)
     return m
 
 

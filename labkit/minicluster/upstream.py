@@ -20,3 +20,119 @@ REPLICASET_BURST_REPLICAS = 500
 # workqueue.DefaultControllerRateLimiter: 5ms base, 1000s max per-item exponential back-off
 WORKQUEUE_BASE_DELAY_SECONDS = 0.005
 WORKQUEUE_MAX_DELAY_SECONDS = 1000
+
+# --- workload controllers ---
+# pkg/controller/controller_utils.go
+SLOW_START_INITIAL_BATCH_SIZE = 1  # SlowStartInitialBatchSize: creates go 1, 2, 4, 8...
+EXPECTATIONS_TIMEOUT_SECONDS = 300  # ExpectationsTimeout = 5 * time.Minute
+POD_DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost"  # core/v1 annotations
+# k8s.io/api/apps/v1/types.go
+POD_TEMPLATE_HASH_LABEL = "pod-template-hash"  # DefaultDeploymentUniqueLabelKey
+CONTROLLER_REVISION_HASH_LABEL = "controller-revision-hash"  # ControllerRevisionHashLabelKey
+STATEFULSET_POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
+POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"  # PodIndexLabel, GA in v1.32
+DAEMONSET_TEMPLATE_GENERATION_LABEL = "pod-template-generation"  # deprecated, still set
+# pkg/controller/history/controller_history.go
+CONTROLLER_REVISION_HASH_LABEL_CR = "controller.kubernetes.io/hash"
+# pkg/controller/deployment/util/deployment_util.go
+DEPLOYMENT_REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+DEPLOYMENT_REVISION_HISTORY_ANNOTATION = "deployment.kubernetes.io/revision-history"
+DEPLOYMENT_DESIRED_REPLICAS_ANNOTATION = "deployment.kubernetes.io/desired-replicas"
+DEPLOYMENT_MAX_REPLICAS_ANNOTATION = "deployment.kubernetes.io/max-replicas"
+DEPLOYMENT_MAX_REVISION_HISTORY_CHARS = 2000  # sync.go maxRevHistoryLengthInChars
+CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause"
+LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
+RESTARTED_AT_ANNOTATION = "kubectl.kubernetes.io/restartedAt"  # kubectl rollout restart
+# pkg/controller/daemon/daemon_controller.go: failedPodsBackoff = NewBackOff(1s, 15m)
+DAEMONSET_FAILED_POD_BACKOFF_SECONDS = 1
+DAEMONSET_FAILED_POD_MAX_BACKOFF_SECONDS = 900
+# pkg/controller/job/job_controller.go
+JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
+JOB_COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
+JOB_SYNC_BATCH_PERIOD_SECONDS = 1  # syncJobBatchPeriod
+JOB_POD_FAILURE_BACKOFF_SECONDS = 10  # DefaultJobPodFailureBackOff
+JOB_MAX_POD_FAILURE_BACKOFF_SECONDS = 600  # MaxJobPodFailureBackOff (docs still say 6 min)
+JOB_MAX_UNCOUNTED_PODS = 500  # MaxUncountedPods
+JOB_MAX_POD_CREATE_DELETE_PER_SYNC = 500  # MaxPodCreateDeletePerSync
+JOB_DEFAULT_BACKOFF_LIMIT = 6  # pkg/apis/batch/v1/defaults.go
+# pkg/controller/cronjob/utils.go, cronjob_controllerv2.go
+CRONJOB_NEXT_SCHEDULE_DELTA_SECONDS = 0.1  # nextScheduleDelta: 100 ms NTP padding
+CRONJOB_TOO_MANY_MISSED = 100
+CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
+CRONJOB_SUCCESSFUL_JOBS_HISTORY_LIMIT = 3  # pkg/apis/batch/v1/defaults.go
+CRONJOB_FAILED_JOBS_HISTORY_LIMIT = 1
+
+# --- scheduler ---
+# kube-scheduler with Kubernetes v1.33 semantics (release-1.33 branch). Paths are relative to
+# kubernetes/kubernetes; "config/v1" is pkg/scheduler/apis/config/v1.
+SCHEDULER_NAME = "default-scheduler"  # pkg/apis/core/types.go DefaultSchedulerName
+SCHEDULER_USER = "system:kube-scheduler"  # the identity kube-scheduler authenticates as
+# config/v1/default_plugins.go getDefaultPlugins: Score weights of the default plugin set
+SCHEDULER_PLUGIN_WEIGHTS = {
+    "TaintToleration": 3, "NodeAffinity": 2, "NodeResourcesFit": 1, "PodTopologySpread": 2,
+    "InterPodAffinity": 2, "NodeResourcesBalancedAllocation": 1, "ImageLocality": 1,
+}
+MAX_NODE_SCORE = 100  # pkg/scheduler/framework/interface.go MaxNodeScore
+# pkg/scheduler/util/pod_resources.go: what scoring assumes for a container without requests
+DEFAULT_MILLI_CPU_REQUEST = 100  # DefaultMilliCPURequest (0.1 core)
+DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024  # DefaultMemoryRequest (200 MB)
+# pkg/scheduler/schedule_one.go: node sampling (numFeasibleNodesToFind)
+MIN_FEASIBLE_NODES_TO_FIND = 100  # minFeasibleNodesToFind
+MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5  # minFeasibleNodesPercentageToFind
+DEFAULT_PERCENTAGE_OF_NODES_TO_SCORE = 0  # config/v1/defaults.go: 0 = adaptive, 50 - nodes/125
+ADAPTIVE_PERCENTAGE_BASE = 50  # schedule_one.go numFeasibleNodesToFind: 50 - numAllNodes/125
+ADAPTIVE_PERCENTAGE_NODES_DIVISOR = 125
+# pkg/scheduler/backend/queue/scheduling_queue.go
+POD_INITIAL_BACKOFF_SECONDS = 1  # DefaultPodInitialBackoffDuration
+POD_MAX_BACKOFF_SECONDS = 10  # DefaultPodMaxBackoffDuration
+POD_MAX_IN_UNSCHEDULABLE_PODS_SECONDS = 300  # DefaultPodMaxInUnschedulablePodsDuration (5 min)
+UNSCHEDULABLE_PODS_FLUSH_SECONDS = 30  # flushUnschedulablePodsLeftover runs every 30 s
+# pkg/apis/core/validation NoteLengthLimit: schedule_one.go truncateMessage (event notes)
+EVENT_NOTE_LENGTH_LIMIT = 1024
+# config/v1/defaults.go SetDefaults_InterPodAffinityArgs
+HARD_POD_AFFINITY_WEIGHT = 1  # DefaultHardPodAffinityWeight
+# plugins/podtopologyspread/plugin.go systemDefaultConstraints (defaultingType: System)
+SYSTEM_DEFAULT_SPREAD_CONSTRAINTS = (
+    {"topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway", "maxSkew": 3},
+    {"topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway", "maxSkew": 5},
+)
+# plugins/imagelocality/image_locality.go
+IMAGE_LOCALITY_MIN_THRESHOLD = 23 * 1024 * 1024  # minThreshold
+IMAGE_LOCALITY_MAX_CONTAINER_THRESHOLD = 1000 * 1024 * 1024  # maxContainerThreshold
+# config/v1/defaults.go SetDefaults_DefaultPreemptionArgs
+PREEMPTION_MIN_CANDIDATE_NODES_PERCENTAGE = 10
+PREEMPTION_MIN_CANDIDATE_NODES_ABSOLUTE = 100
+
+# --- api machinery ---
+# pkg/apis/core/v1/defaults.go, k8s.io/api/core/v1/types.go
+TERMINATION_GRACE_PERIOD_SECONDS = 30  # DefaultTerminationGracePeriodSeconds
+PROJECTED_VOLUME_DEFAULT_MODE = 0o644  # Secret/ConfigMap/DownwardAPI/Projected DefaultMode: 420
+SA_TOKEN_DEFAULT_EXPIRATION_SECONDS = 3600  # SetDefaults_ServiceAccountTokenProjection
+LABEL_METADATA_NAME = "kubernetes.io/metadata.name"  # SetDefaults_Namespace
+NAMESPACE_FINALIZER_KUBERNETES = "kubernetes"  # FinalizerKubernetes
+REVISION_HISTORY_LIMIT = 10  # apps/v1 StatefulSet and DaemonSet defaults
+DEFAULT_CPU_UTILIZATION = 80  # pkg/apis/autoscaling DefaultCPUUtilization
+# k8s.io/api/batch/v1/types.go: labels the Job strategy puts on its pod template
+JOB_CONTROLLER_UID_LABEL = "batch.kubernetes.io/controller-uid"  # ControllerUidLabel
+JOB_NAME_LABEL = "batch.kubernetes.io/job-name"  # JobNameLabel
+LEGACY_JOB_CONTROLLER_UID_LABEL = "controller-uid"  # LegacyControllerUidLabel
+LEGACY_JOB_NAME_LABEL = "job-name"  # LegacyJobNameLabel
+# k8s.io/apiserver/pkg/admission/plugin/namespace/lifecycle: Register
+IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
+# plugin/pkg/admission/serviceaccount/admission.go
+SERVICE_ACCOUNT_VOLUME_PREFIX = "kube-api-access-"  # ServiceAccountVolumeName + "-"
+SERVICE_ACCOUNT_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+SA_TOKEN_WARN_ONLY_EXPIRATION_SECONDS = 3607  # serviceaccount.WarnOnlyBoundTokenExpirationSeconds
+ROOT_CA_CONFIGMAP = "kube-root-ca.crt"  # published by the root-ca-cert-publisher controller
+# plugin/pkg/admission/defaulttolerationseconds/admission.go (flags default to 300 s)
+DEFAULT_NOT_READY_TOLERATION_SECONDS = 300
+DEFAULT_UNREACHABLE_TOLERATION_SECONDS = 300
+TAINT_NODE_NOT_READY = "node.kubernetes.io/not-ready"  # k8s.io/api/core/v1/well_known_taints.go
+TAINT_NODE_UNREACHABLE = "node.kubernetes.io/unreachable"
+# pkg/apis/scheduling/types.go; built-in classes created by the API server's post-start hook
+SYSTEM_CLUSTER_CRITICAL = ("system-cluster-critical", 2000000000)
+SYSTEM_NODE_CRITICAL = ("system-node-critical", 2000001000)
+LIMIT_RANGER_ANNOTATION = "kubernetes.io/limit-ranger"  # plugin/pkg/admission/limitranger
+# pkg/registry/core/service/ipallocator: kubeadm's default --service-cluster-ip-range
+SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/12"
+SERVICE_NODE_PORT_RANGE = (30000, 32767)  # kube-apiserver --service-node-port-range

@@ -21,6 +21,7 @@ CONTROLLERS: list[tuple[str, str]] = [
     ("daemonset", ".daemonset:DaemonSetController"),
     ("job", ".job:JobController"),
     ("cronjob", ".cronjob:CronJobController"),
+    ("ttlafterfinished", ".ttlafterfinished:TTLAfterFinishedController"),
     ("endpoints", ".endpoints:EndpointsController"),
     ("endpointslice", ".endpointslice:EndpointSliceController"),
 ]

@@ -1,0 +1,491 @@
+"""The DaemonSet controller (upstream pkg/controller/daemon, v1.33).
+
+One pod per eligible node. For every node the controller asks ``NodeShouldRunDaemonPod``:
+the pod's ``nodeName`` (if set), ``nodeSelector`` and required node affinity must match the
+node, and every ``NoSchedule``/``NoExecute`` taint must be tolerated. DaemonSet pods get
+automatic tolerations (not-ready and unreachable ``NoExecute``; disk-, memory-, pid-pressure
+and unschedulable ``NoSchedule``; network-unavailable with ``hostNetwork``), which is why they
+still run on cordoned or struggling nodes.
+
+Since v1.12 the controller does not bind pods itself: it pins each pod to its node with
+``affinity.nodeAffinity ... matchFields: [{key: metadata.name, operator: In, values: [node]}]``
+and lets the default scheduler bind it (ScheduleDaemonSetPods).
+
+Pods carry ``controller-revision-hash`` (the template hash, see :mod:`.history`) and
+``pod-template-generation``. ``RollingUpdate`` (``maxUnavailable``, default 1) deletes old
+pods only while few enough pods are unavailable; the core loop then creates the replacement.
+Simplification: ``maxSurge > 0`` (surge updates) is treated like ``maxSurge: 0``.
+"""
+from __future__ import annotations
+
+from ..errors import ApiError
+from ..objects import clone, key_of, owner_of, owner_reference
+from ..selectors import from_label_selector
+from ..upstream import (CONTROLLER_REVISION_HASH_LABEL as HASH_LABEL,
+                        DAEMONSET_FAILED_POD_BACKOFF_SECONDS, DAEMONSET_FAILED_POD_MAX_BACKOFF_SECONDS,
+                        DAEMONSET_TEMPLATE_GENERATION_LABEL, REPLICASET_BURST_REPLICAS)
+from . import history as hist
+from .base import Controller
+from .deployment_util import scaled_value
+from ..scheduler.helpers import node_selector_matches, tolerates
+from .podcontrol import (ClaimManager, Expectations, OrphanIndex, PodControl, is_pod_available,
+                         is_pod_ready, pod_from_template, seconds_until_available)
+
+TEMPLATE_GENERATION_ANNOTATION = "deprecated.daemonset.template.generation"
+
+#: AddOrUpdateDaemonPodTolerations, in upstream order
+DAEMON_TOLERATIONS = [
+    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"},
+    {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"},
+    {"key": "node.kubernetes.io/disk-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/memory-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/pid-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"},
+]
+NETWORK_UNAVAILABLE = {"key": "node.kubernetes.io/network-unavailable", "operator": "Exists",
+                       "effect": "NoSchedule"}
+
+
+# -- scheduling predicates -----------------------------------------------------------------------
+def add_daemon_tolerations(spec: dict) -> None:
+    tols = spec.setdefault("tolerations", [])
+    extra = DAEMON_TOLERATIONS + ([NETWORK_UNAVAILABLE] if spec.get("hostNetwork") else [])
+    for t in extra:
+        if not any(_same_toleration(t, x) for x in tols):
+            tols.append(dict(t))
+
+
+def _same_toleration(a: dict, b: dict) -> bool:
+    return all((a.get(k) or "") == (b.get(k) or "") for k in ("key", "operator", "value", "effect"))
+
+
+def node_matches(spec: dict, node: dict) -> bool:
+    """nodeSelector plus required node affinity (the scheduler's shared matching rules)."""
+    labels = node["metadata"].get("labels") or {}
+    if any(labels.get(k) != v for k, v in (spec.get("nodeSelector") or {}).items()):
+        return False
+    required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
+                .get("requiredDuringSchedulingIgnoredDuringExecution"))
+    return node_selector_matches(required, labels, node["metadata"]["name"])
+
+
+def node_should_run(node: dict, ds: dict) -> tuple[bool, bool]:
+    """NodeShouldRunDaemonPod → (should run, should continue running)."""
+    spec = clone(ds["spec"]["template"].get("spec") or {})
+    add_daemon_tolerations(spec)
+    name = node["metadata"]["name"]
+    if spec.get("nodeName") and spec["nodeName"] != name:
+        return False, False
+    if not node_matches(spec, node):
+        return False, False
+    tols = spec.get("tolerations") or []
+    untolerated = [t for t in node.get("spec", {}).get("taints") or []
+                   if t.get("effect") in ("NoSchedule", "NoExecute") and
+                   not any(tolerates(tol, t) for tol in tols)]
+    if untolerated:
+        return False, not any(t.get("effect") == "NoExecute" for t in untolerated)
+    return True, True
+
+
+def target_node(pod: dict) -> str:
+    """GetTargetNodeName: ``spec.nodeName``, or the node the affinity pins the pod to."""
+    if pod["spec"].get("nodeName"):
+        return pod["spec"]["nodeName"]
+    required = ((((pod["spec"].get("affinity") or {}).get("nodeAffinity") or {})
+                 .get("requiredDuringSchedulingIgnoredDuringExecution")) or {})
+    for term in required.get("nodeSelectorTerms") or []:
+        for f in term.get("matchFields") or []:
+            if f.get("key") == "metadata.name" and f.get("operator") == "In" and f.get("values"):
+                return f["values"][0]
+    return ""
+
+
+def pin_to_node(spec: dict, node: str) -> None:
+    """ReplaceDaemonSetPodNodeNameNodeAffinity."""
+    term = {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}
+    affinity = spec.setdefault("affinity", {})
+    na = affinity.setdefault("nodeAffinity", {})
+    req = na.get("requiredDuringSchedulingIgnoredDuringExecution")
+    if req is None:
+        na["requiredDuringSchedulingIgnoredDuringExecution"] = {"nodeSelectorTerms": [term]}
+    else:
+        req["nodeSelectorTerms"] = [term]
+
+
+class _Backoff:
+    """flowcontrol.Backoff for failed daemon pods: 1 s doubling up to 15 min, per node."""
+
+    def __init__(self, clock):
+        self.clock, self.entries = clock, {}
+
+    def in_backoff(self, key) -> float:
+        e = self.entries.get(key)
+        if e is None:
+            return 0
+        left = e[1] + e[0] - self.clock.now()
+        return left if left > 0 else 0
+
+    def next(self, key) -> None:
+        now, e = self.clock.now(), self.entries.get(key)
+        if e is None or now - e[1] > 2 * DAEMONSET_FAILED_POD_MAX_BACKOFF_SECONDS:
+            self.entries[key] = [DAEMONSET_FAILED_POD_BACKOFF_SECONDS, now]
+        else:
+            self.entries[key] = [min(e[0] * 2, DAEMONSET_FAILED_POD_MAX_BACKOFF_SECONDS), now]
+
+
+class DaemonSetController(Controller):
+    name = "daemonset-controller"
+
+    def setup(self) -> None:
+        self.sets = self.informers["daemonsets"]
+        self.pods = self.informers["pods"]
+        self.nodes = self.informers["nodes"]
+        self.revisions = self.informers["controllerrevisions"]
+        self.pod_orphans = OrphanIndex.of(self.pods)
+        self.rev_orphans = OrphanIndex.of(self.revisions)
+        self.expectations = Expectations(self.clock)
+        self.pod_control = PodControl(self)
+        self.pod_claims = ClaimManager(self, "pods")
+        self.rev_claims = ClaimManager(self, "controllerrevisions")
+        self.backoff = _Backoff(self.clock)
+        self.sets.add_handler(self._enqueue, lambda old, new: self._enqueue(new), self._enqueue)
+        self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
+        self.nodes.add_handler(self._node_added, self._node_updated, self._node_deleted)
+
+    # -- handlers ---------------------------------------------------------------------------
+    def _enqueue(self, ds: dict) -> None:
+        self.queue.add(key_of(ds))
+
+    def _owner(self, pod: dict) -> dict | None:
+        ref = owner_of(pod, "DaemonSet")
+        if ref is None:
+            return None
+        ds = self.sets.get(ref["name"], pod["metadata"].get("namespace"))
+        return ds if ds is not None and ds["metadata"]["uid"] == ref["uid"] else None
+
+    def _orphan_owners(self, pod: dict) -> list[dict]:
+        if owner_of(pod) is not None:
+            return []
+        return [ds for ds in self.sets.list(pod["metadata"].get("namespace"))
+                if from_label_selector(ds["spec"].get("selector")).matches(
+                    pod["metadata"].get("labels"))]
+
+    def _pod_added(self, pod: dict) -> None:
+        if pod["metadata"].get("deletionTimestamp"):
+            return self._pod_deleted(pod)
+        ds = self._owner(pod)
+        if ds is not None:
+            self.expectations.creation_observed(key_of(ds))
+            return self._enqueue(ds)
+        for ds in self._orphan_owners(pod):
+            self._enqueue(ds)
+
+    def _pod_updated(self, old: dict, new: dict) -> None:
+        if new["metadata"].get("deletionTimestamp"):
+            return self._pod_deleted(new)
+        ds = self._owner(new)
+        if ds is not None:
+            self._enqueue(ds)
+            min_ready = ds["spec"].get("minReadySeconds", 0)
+            if min_ready and not is_pod_ready(old) and is_pod_ready(new):
+                self.queue.add_after(key_of(ds), min_ready + 1)
+            return
+        for ds in self._orphan_owners(new):
+            self._enqueue(ds)
+
+    def _pod_deleted(self, pod: dict) -> None:
+        ds = self._owner(pod)
+        if ds is not None:
+            self.expectations.deletion_observed(key_of(ds))
+            self._enqueue(ds)
+
+    def _node_added(self, node: dict) -> None:
+        for ds in self.sets.list():
+            if node_should_run(node, ds)[0]:
+                self._enqueue(ds)
+
+    def _node_updated(self, old: dict, new: dict) -> None:
+        if old.get("spec") == new.get("spec") and \
+                old["metadata"].get("labels") == new["metadata"].get("labels"):
+            return
+        for ds in self.sets.list():
+            if node_should_run(old, ds) != node_should_run(new, ds):
+                self._enqueue(ds)
+
+    def _node_deleted(self, node: dict) -> None:
+        for ds in self.sets.list():
+            self._enqueue(ds)
+
+    # -- sync -------------------------------------------------------------------------------
+    def reconcile(self, key: str) -> None:
+        cached = self.sets.get(key)
+        if cached is None:
+            self.expectations.delete(key)
+            return
+        ds = clone(cached)
+        sel = ds["spec"].get("selector")
+        if sel is not None and not sel.get("matchLabels") and not sel.get("matchExpressions"):
+            self.event(ds, "Warning", "SelectingAll",
+                       "This daemon set is selecting all pods. A non-empty selector is required.")
+            return
+        if ds["metadata"].get("deletionTimestamp"):
+            return
+        nodes = self.nodes.list()
+        current, old = self.construct_history(ds)
+        h = current["metadata"]["labels"][HASH_LABEL]
+        if not self.expectations.satisfied(key):
+            return self.update_status(ds, nodes, h, False)
+        error = None
+        try:
+            self.manage(ds, nodes, h)
+            if self.expectations.satisfied(key) and \
+                    ((ds["spec"].get("updateStrategy") or {}).get("type") or "RollingUpdate") \
+                    == "RollingUpdate":
+                self.rolling_update(ds, nodes, h)
+            self.cleanup_history(ds, old)
+        except ApiError as e:
+            error = e
+        self.update_status(ds, nodes, h, True)
+        if error is not None:
+            raise error
+
+    def node_to_pods(self, ds: dict) -> dict[str, list[dict]]:
+        """getNodesToDaemonPods: claimed pods by target node (terminal deleted pods skipped)."""
+        sel = from_label_selector(ds["spec"].get("selector"))
+        pods = self.pod_claims.claim(ds, sel, self.pods.owned_by(ds["metadata"]["uid"]),
+                                     self.pod_orphans.list(ds["metadata"]["namespace"]))
+        out: dict[str, list[dict]] = {}
+        for p in pods:
+            if p["metadata"].get("deletionTimestamp") and \
+                    (p.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+                continue
+            out.setdefault(target_node(p), []).append(p)
+        return out
+
+    def manage(self, ds: dict, nodes: list[dict], h: str) -> None:
+        by_node = self.node_to_pods(ds)
+        create, delete = [], []
+        for node in nodes:
+            c, d = self.pods_should_be_on_node(node, by_node, ds)
+            create += c
+            delete += d
+        names = {n["metadata"]["name"] for n in nodes}
+        for node, pods in sorted(by_node.items()):  # unscheduled pods aimed at vanished nodes
+            if node not in names:
+                delete += [p["metadata"]["name"] for p in pods if not p["spec"].get("nodeName")]
+        self.sync_nodes(ds, delete, create, h)
+
+    def pods_should_be_on_node(self, node: dict, by_node: dict, ds: dict):
+        name = node["metadata"]["name"]
+        should_run, should_continue = node_should_run(node, ds)
+        pods = by_node.get(name)
+        create, delete = [], []
+        if should_run and not pods:
+            create.append(name)
+        elif should_continue and pods:
+            running = []
+            for pod in pods:
+                if pod["metadata"].get("deletionTimestamp"):
+                    continue
+                phase = (pod.get("status") or {}).get("phase")
+                if phase == "Failed":
+                    key = f"{ds['metadata']['uid']}/{name}"
+                    wait = self.backoff.in_backoff(key)
+                    if wait:
+                        self.queue.add_after(key_of(ds), wait)
+                        continue
+                    self.backoff.next(key)
+                    self.event(ds, "Warning", "FailedDaemonPod",
+                               f"Found failed daemon pod {pod['metadata']['namespace']}/"
+                               f"{pod['metadata']['name']} on node {name}, will try to kill it")
+                    delete.append(pod["metadata"]["name"])
+                elif phase == "Succeeded":
+                    delete.append(pod["metadata"]["name"])
+                else:
+                    running.append(pod)
+            if len(running) > 1:  # keep the oldest
+                running.sort(key=lambda p: (p["metadata"].get("creationTimestamp") or "",
+                                            p["metadata"]["name"]))
+                delete += [p["metadata"]["name"] for p in running[1:]]
+        elif not should_continue and pods:
+            delete += [p["metadata"]["name"] for p in pods
+                       if not p["metadata"].get("deletionTimestamp")]
+        return create, delete
+
+    def pod_template(self, ds: dict, h: str) -> dict:
+        """CreatePodTemplate: tolerations, template-generation and hash labels."""
+        tpl = clone(ds["spec"]["template"])
+        add_daemon_tolerations(tpl.setdefault("spec", {}))
+        labels = tpl.setdefault("metadata", {}).setdefault("labels", {})
+        gen = (ds["metadata"].get("annotations") or {}).get(TEMPLATE_GENERATION_ANNOTATION)
+        if gen is not None:
+            labels[DAEMONSET_TEMPLATE_GENERATION_LABEL] = str(gen)
+        labels[HASH_LABEL] = h
+        return tpl
+
+    def sync_nodes(self, ds: dict, delete: list[str], create: list[str], h: str) -> None:
+        key, ns = key_of(ds), ds["metadata"]["namespace"]
+        create, delete = create[:REPLICASET_BURST_REPLICAS], delete[:REPLICASET_BURST_REPLICAS]
+        self.expectations.set(key, len(create), len(delete))
+        template, error = self.pod_template(ds, h), None
+        batch, i = 1, 0
+        while i < len(create) and error is None:  # slow start: 1, 2, 4...
+            for node in create[i:i + batch]:
+                pod = pod_from_template(template, ds)
+                pin_to_node(pod["spec"], node)
+                try:
+                    self.pod_control.create(ns, pod, ds)
+                except ApiError as e:
+                    self.expectations.creation_observed(key)
+                    error = error or e
+            i += batch
+            batch *= 2
+        for _ in range(len(create) - i if i < len(create) else 0):
+            self.expectations.creation_observed(key)
+        for name in delete:
+            try:
+                self.pod_control.delete(ns, name, ds)
+            except ApiError as e:
+                self.expectations.deletion_observed(key)
+                if e.code != 404:
+                    error = error or e
+        if error is not None:
+            raise error
+
+    # -- rolling update ---------------------------------------------------------------------
+    def is_updated(self, ds: dict, pod: dict, h: str) -> bool:
+        labels = pod["metadata"].get("labels") or {}
+        gen = (ds["metadata"].get("annotations") or {}).get(TEMPLATE_GENERATION_ANNOTATION)
+        return labels.get(HASH_LABEL) == h or \
+            (gen is not None and labels.get(DAEMONSET_TEMPLATE_GENERATION_LABEL) == str(gen))
+
+    def rolling_update(self, ds: dict, nodes: list[dict], h: str) -> None:
+        """Delete old pods while at most ``maxUnavailable`` pods are unavailable."""
+        by_node = self.node_to_pods(ds)
+        desired = 0
+        for node in nodes:
+            if node_should_run(node, ds)[0]:
+                desired += 1
+                by_node.setdefault(node["metadata"]["name"], [])
+        ru = (ds["spec"].get("updateStrategy") or {}).get("rollingUpdate") or {}
+        max_unavailable = scaled_value(ru.get("maxUnavailable", 1), desired, True)
+        if desired > 0 and max_unavailable == 0:
+            max_unavailable = 1
+        now, min_ready = self.clock.now(), ds["spec"].get("minReadySeconds", 0)
+        unavailable, allowed, candidates = 0, [], []
+        for _, pods in sorted(by_node.items()):
+            live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+            new = [p for p in live if self.is_updated(ds, p, h)]
+            old = [p for p in live if not self.is_updated(ds, p, h)]
+            if len(new) > 1 or len(old) > 1 or (new and old) or (not new and not old):
+                unavailable += 1
+            elif new:
+                unavailable += not is_pod_available(new[0], min_ready, now)
+            elif not is_pod_available(old[0], min_ready, now):
+                allowed.append(old[0]["metadata"]["name"])
+            elif unavailable < max_unavailable:
+                candidates.append(old[0]["metadata"]["name"])
+        remaining = max(min(max_unavailable - unavailable, len(candidates)), 0)
+        self.sync_nodes(ds, allowed + candidates[:remaining], [], h)
+
+    # -- history and status -----------------------------------------------------------------
+    def construct_history(self, ds: dict):
+        """The ControllerRevision matching the current template (created if missing, its
+        revision number raised if it is an old one), and the others."""
+        sel = from_label_selector(ds["spec"].get("selector"))
+        revs = self.rev_claims.claim(ds, sel, self.revisions.owned_by(ds["metadata"]["uid"]),
+                                     self.rev_orphans.list(ds["metadata"]["namespace"]))
+        want = hist.go_json(hist.template_patch(ds))
+        current = [r for r in revs if hist.go_json(r.get("data")) == want]
+        old = [r for r in revs if hist.go_json(r.get("data")) != want]
+        number = max((r.get("revision", 0) for r in old), default=0) + 1
+        if not current:
+            return self.snapshot(ds, number), old
+        cur = hist.sort_by_revision(current)[-1]
+        if cur.get("revision", 0) < number:
+            cur = hist.set_revision_number(self, cur, number)
+        return cur, old
+
+    def snapshot(self, ds: dict, number: int) -> dict:
+        status = ds.setdefault("status", {})
+        h = hist.compute_hash(ds["spec"]["template"], status.get("collisionCount"))
+        labels = dict((ds["spec"]["template"].get("metadata") or {}).get("labels") or {})
+        labels[HASH_LABEL] = h
+        rev = {"apiVersion": "apps/v1", "kind": "ControllerRevision",
+               "metadata": {"name": f"{ds['metadata']['name']}-{h}", "labels": labels,
+                            "namespace": ds["metadata"]["namespace"],
+                            "ownerReferences": [owner_reference(ds)]},
+               "data": hist.template_patch(ds), "revision": number}
+        if ds["metadata"].get("annotations"):
+            rev["metadata"]["annotations"] = dict(ds["metadata"]["annotations"])
+        try:
+            return self.api.create("controllerrevisions", rev, ds["metadata"]["namespace"],
+                                   user=self.user)
+        except ApiError as e:
+            if e.code != 409:
+                raise
+            existing = self.api.get("controllerrevisions", rev["metadata"]["name"],
+                                    ds["metadata"]["namespace"], user=self.user)
+            if hist.go_json(existing.get("data")) == hist.go_json(rev["data"]):
+                return existing
+            status["collisionCount"] = status.get("collisionCount", 0) + 1
+            self.api.update("daemonsets", ds, ds["metadata"]["namespace"], subresource="status",
+                            user=self.user)
+            raise
+
+    def cleanup_history(self, ds: dict, old: list[dict]) -> None:
+        to_kill = len(old) - ds["spec"].get("revisionHistoryLimit", 10)
+        if to_kill <= 0:
+            return
+        live = {(p["metadata"].get("labels") or {}).get(HASH_LABEL)
+                for pods in self.node_to_pods(ds).values() for p in pods}
+        for r in hist.sort_by_revision(old):
+            if to_kill <= 0:
+                break
+            if r["metadata"].get("labels", {}).get(HASH_LABEL) in live:
+                continue
+            self.api.delete("controllerrevisions", r["metadata"]["name"],
+                            ds["metadata"]["namespace"], user=self.user)
+            to_kill -= 1
+
+    def update_status(self, ds: dict, nodes: list[dict], h: str, observed: bool) -> None:
+        by_node = self.node_to_pods(ds)
+        now, min_ready = self.clock.now(), ds["spec"].get("minReadySeconds", 0)
+        c = dict.fromkeys(("desiredNumberScheduled", "currentNumberScheduled",
+                           "numberMisscheduled", "numberReady", "updatedNumberScheduled",
+                           "numberAvailable"), 0)
+        for node in nodes:
+            pods = by_node.get(node["metadata"]["name"]) or []
+            if node_should_run(node, ds)[0]:
+                c["desiredNumberScheduled"] += 1
+                if not pods:
+                    continue
+                c["currentNumberScheduled"] += 1
+                pod = sorted(pods, key=lambda p: (p["metadata"].get("creationTimestamp") or "",
+                                                  p["metadata"]["name"]))[0]
+                if is_pod_ready(pod):
+                    c["numberReady"] += 1
+                    c["numberAvailable"] += is_pod_available(pod, min_ready, now)
+                c["updatedNumberScheduled"] += self.is_updated(ds, pod, h)
+            elif pods:
+                c["numberMisscheduled"] += 1
+        c["numberUnavailable"] = c["desiredNumberScheduled"] - c["numberAvailable"]
+        old = ds.get("status") or {}
+        keep = {"desiredNumberScheduled", "currentNumberScheduled", "numberMisscheduled",
+                "numberReady"}  # no omitempty upstream
+        new = {k: v for k, v in c.items() if v or k in keep}
+        gen = ds["metadata"].get("generation", 0)
+        new["observedGeneration"] = gen if observed else old.get("observedGeneration", 0)
+        for k in ("collisionCount", "conditions"):
+            if old.get(k) is not None:
+                new[k] = old[k]
+        if not new["observedGeneration"]:
+            del new["observedGeneration"]
+        if new != old:
+            ds["status"] = new
+            self.api.update("daemonsets", ds, ds["metadata"]["namespace"], subresource="status",
+                            user=self.user)
+        if min_ready and c["numberReady"] != c["numberAvailable"]:
+            pods = [p for ps in by_node.values() for p in ps]
+            wait = seconds_until_available(pods, min_ready, now)
+            self.queue.add_after(key_of(ds), wait if wait is not None else min_ready)
