@@ -1,16 +1,16 @@
 """Server-side printing: ``kubectl get`` asks for ``application/json;as=Table`` and prints the
-columns the server sends. The column logic lives in :mod:`labkit.kubectl.printers`, shared with
+columns the server sends. The column logic lives in :mod:`labkit.kubectl.columns`, shared with
 labkit's own ``kubectl()`` so both print the same thing."""
 from __future__ import annotations
 
 
 def to_table(cluster, rt, result, include_object="Metadata"):
-    from labkit.kubectl import printers
+    from labkit.kubectl.columns import to_table as build_table
     items = result["items"] if "items" in result else [result]
     for it in items:  # list items lost kind/apiVersion on the wire; printers want them
         it.setdefault("kind", rt.kind)
         it.setdefault("apiVersion", rt.api_version)
-    table = printers.to_table(items, rt, now=cluster.clock.now(), wide=True)
+    table = build_table(items, rt, now=cluster.clock.now(), wide=True)
     table.setdefault("metadata", {})
     if "metadata" in result and "items" in result:
         table["metadata"]["resourceVersion"] = result["metadata"].get("resourceVersion", "")
