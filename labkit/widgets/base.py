@@ -62,16 +62,20 @@ class Panel(W.VBox):
     """
 
     title = "widget"
+    #: Show ``title`` above the live widget too (quizzes show their question instead).
+    live_title = True
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.feedback = W.HTML(value="")
+        self.feedback.add_class("labkit-feedback")
         self.add_class("labkit-widget")
         self._fallback_html = ""
         self._summary = ""
 
     def _finish(self, children, fallback_html: str, summary: str) -> None:
-        self.children = tuple(children) + (self.feedback,)
+        head = (W.HTML(value=f"<b>{esc(self.title)}</b>"),) if self.live_title else ()
+        self.children = head + tuple(children) + (self.feedback,)
         self._fallback_html = (f'<div class="labkit-static"><p><b>{esc(self.title)}</b> '
                                '<i>(interactive widget: run the notebook to use it)</i></p>'
                                f"{fallback_html}</div>")

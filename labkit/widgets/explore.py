@@ -29,6 +29,7 @@ class Interactive(Panel):
         self.controls = dict(controls)
         self.render = render
         self.view = W.HTML()
+        self.view.add_class("labkit-view")
         for ctl in self.controls.values():
             ctl.observe(lambda _c: self.update(), "value")
         self.update()
@@ -65,6 +66,7 @@ class Stepper(Panel):
         self.back.on_click(lambda _b: self.go(self.index - 1))
         self.next.on_click(lambda _b: self.go(self.index + 1))
         self.caption, self.view = W.HTML(), W.HTML()
+        self.view.add_class("labkit-view")
         self.go(0)
         self._finish([W.HBox([self.back, self.next, self.caption]), self.view],
                      f"<p>{self.caption.value}</p>{self.view.value}",
@@ -100,6 +102,7 @@ class Explorer(Panel):
             dd.observe(lambda _c: self.update(), "value")
             self.dropdowns[col] = dd
         self.view, self.count = W.HTML(), W.HTML()
+        self.view.add_class("labkit-view")
         self.update()
         self._finish([W.HBox([self.search, *self.dropdowns.values()]), self.count, self.view],
                      f"<p>{self.count.value}</p>{self.view.value}",
@@ -139,6 +142,7 @@ class LiveView(Panel):
             self.title = title
         self.render = render
         self.view = W.HTML()
+        self.view.add_class("labkit-view")
         self.refresh = button("Refresh", "", "120px")
         self.refresh.on_click(lambda _b: self.update())
         self.update()

@@ -23,6 +23,7 @@ class Quiz(Panel):
     """Common machinery: a question, a body of controls, a Check button, a feedback area."""
 
     title = "Quiz"
+    live_title = False
 
     def __init__(self, check_id: str, question: str, **kwargs):
         super().__init__(**kwargs)
@@ -62,13 +63,14 @@ class Quiz(Panel):
         if result is None:
             self.show("Answer recorded. Run the check cell below to grade it.", ok=None)
             return None
-        ok, text = result
-        self.show(esc(text), ok=ok)
+        ok, html_text = result
+        self.show(html_text)
         return ok
 
 
 def _evaluate(check_id: str):
-    """``(passed, feedback)`` from the grading package, or None if it cannot grade here."""
+    """``(passed, feedback HTML)`` from the grading package, or None if it cannot grade here.
+    The HTML is the same box a ``check(...)`` cell shows."""
     try:
         from labkit import grading
     except ImportError:
@@ -77,12 +79,9 @@ def _evaluate(check_id: str):
     if fn is None:
         return None
     result = fn(check_id)
-    passed = getattr(result, "passed", None)
-    if passed is None and isinstance(result, dict):
-        passed = result.get("passed")
-    text = getattr(result, "feedback", None) or (result.get("feedback") if isinstance(result, dict)
-                                                 else str(result))
-    return bool(passed), str(text)
+    if hasattr(result, "_repr_html_"):
+        return bool(result.passed), result._repr_html_()
+    return bool(getattr(result, "passed", False)), f"<pre>{esc(result)}</pre>"
 
 
 def _ul(items) -> str:
