@@ -77,6 +77,8 @@ class MiniCluster(ClusterClient):
         self.explain = ExplainLog()
         self.ctx = Context(self.api, self.loop, self.informers, self.recorder,
                            random.Random(self.rng.getrandbits(64)), self.explain, self)
+        from .network import Network  # CNI, kube-proxy, CoreDNS, Service IPs (labkit.minicluster.network)
+        self.network = self.ctx.network = Network(self.ctx)
         self.node_defaults = {"cpu": str(node_cpu), "memory": str(node_memory),
                               "pods": str(max_pods)}
         if _store is None:

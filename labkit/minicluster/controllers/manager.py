@@ -13,6 +13,8 @@ CONTROLLERS: list[tuple[str, str]] = [
     ("serviceaccount", ".serviceaccount:ServiceAccountController"),
     ("garbagecollector", ".garbagecollector:GarbageCollector"),
     ("nodelifecycle", ".nodelifecycle:NodeLifecycleController"),
+    ("taint-eviction-controller", ".taint_eviction:TaintEvictionController"),
+    ("nodeipam", ".nodeipam:NodeIPAMController"),
     ("podgc", ".podgc:PodGCController"),
     ("deployment", ".deployment:DeploymentController"),
     ("replicaset", ".replicaset:ReplicaSetController"),
