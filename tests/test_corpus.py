@@ -27,6 +27,8 @@ PENDING = {
     "pods/pod-nginx.yaml": "wants a node labelled disktype=ssd",
     "pods/pod-nginx-specific-node.yaml": "nodeName: foo-node does not exist",
     "pods/pod-nginx-required-affinity.yaml": "requires a node labelled disktype=ssd",
+    "pods/pod-with-pod-affinity.yaml": "requires a pod labelled security=S1 in the same zone "
+                                       "(and nodes carrying a zone label): none exists",
 }
 #: namespaces some examples expect to exist (the docs create them in an earlier step)
 NAMESPACES = ["cpu-example", "mem-example", "qos-example", "development", "quota-mem-cpu-example",
