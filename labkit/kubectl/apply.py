@@ -1,0 +1,269 @@
+"""``kubectl apply -f``: declarative configuration with a three-way merge (client-side apply).
+
+For each object in the manifests (staging/src/k8s.io/kubectl/pkg/cmd/apply/apply.go):
+
+1. kubectl writes the manifest itself, as JSON, into the annotation
+   ``kubectl.kubernetes.io/last-applied-configuration`` (the *modified* configuration);
+2. if the object does not exist it is **created** (``deployment.apps/web created``);
+3. otherwise kubectl computes a patch from three versions: the *original* (last applied,
+   read back from the annotation), the *modified* (this manifest) and the *current* object
+   on the server. Fields you removed from your manifest since last time are deleted; fields
+   you set are changed where the server differs; fields nobody declared (defaults, status,
+   changes made by controllers such as ``spec.replicas`` under an HPA... unless you declare
+   them) are left alone. An empty patch prints ``unchanged``, otherwise ``configured``.
+
+Lists whose items have a merge key (``containers`` by ``name``, ``ports`` by
+``containerPort``...) are merged item by item, as a strategic merge patch does; other lists are
+replaced whole. Simplification: kubectl also emits ``$setElementOrder`` directives; labkit's patch
+keeps the server's order and appends new items.
+"""
+from __future__ import annotations
+
+import json
+
+from labkit.minicluster import errors
+from labkit.minicluster.objects import clone
+from labkit.minicluster.patch import MERGE_KEYS
+
+from . import builder, printers
+from .backend import KubectlError
+from .commands import Ctx, Result, command
+from .flags import BOOL, LIST, STR, Flag, Parsed
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+WARNING_NO_ANNOTATION = (
+    "Warning: resource {name} is missing the kubectl.kubernetes.io/last-applied-configuration "
+    "annotation which is required by kubectl apply. kubectl apply should only be used on resources "
+    "created declaratively by either kubectl create --save-config or kubectl apply. The missing "
+    "annotation will be patched automatically.\n")
+
+
+# -- the three-way merge --------------------------------------------------------------------------
+
+def last_applied(obj: dict) -> str:
+    """GetModifiedConfiguration: the object as compact JSON (sorted keys, trailing newline) with
+    the annotation map present but without the annotation itself."""
+    doc = clone(obj)
+    meta = doc.setdefault("metadata", {})
+    annotations = dict(meta.get("annotations") or {})
+    annotations.pop(LAST_APPLIED, None)
+    meta["annotations"] = annotations
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+
+def with_annotation(obj: dict) -> dict:
+    """The manifest plus its last-applied annotation, as kubectl sends it."""
+    text = last_applied(obj)
+    out = clone(obj)
+    meta = out.setdefault("metadata", {})
+    meta["annotations"] = {**(meta.get("annotations") or {}), LAST_APPLIED: text}
+    return out
+
+
+def three_way_patch(original: dict | None, modified: dict, current: dict, path: str = "") -> dict:
+    """A strategic-merge patch turning ``current`` into ``modified`` while deleting what was in
+    ``original`` but is no longer in ``modified`` (CreateThreeWayMergePatch)."""
+    original = original if isinstance(original, dict) else {}
+    current = current if isinstance(current, dict) else {}
+    patch: dict = {}
+    for k in original:
+        if k not in modified and k in current:
+            patch[k] = None
+    for k, mv in modified.items():
+        cv = current.get(k)
+        if k not in current:
+            if mv is not None:
+                patch[k] = clone(mv)
+            continue
+        if isinstance(mv, dict) and isinstance(cv, dict):
+            sub = three_way_patch(original.get(k), mv, cv, f"{path}.{k}")
+            if sub:
+                patch[k] = sub
+        elif isinstance(mv, list) and isinstance(cv, list) and _merge_key(k, mv, path):
+            sub = _list_patch(_merge_key(k, mv, path), original.get(k), mv, cv, f"{path}.{k}")
+            if sub:
+                patch[k] = sub
+        elif mv != cv:
+            patch[k] = clone(mv)
+    return patch
+
+
+def _merge_key(field: str, items: list, path: str) -> str | None:
+    key = MERGE_KEYS.get(field)
+    if key is None or not items or not all(isinstance(x, dict) for x in items):
+        return None
+    if field == "ports" and "port" in items[0] and "containerPort" not in items[0]:
+        return "port"  # Service ports
+    return key if all(key in x for x in items) else None
+
+
+def _list_patch(key: str, original, modified: list, current: list, path: str) -> list:
+    by_key = lambda items: {x.get(key): x for x in items or () if isinstance(x, dict)}  # noqa: E731
+    orig, cur = by_key(original), by_key(current)
+    mod_keys = {x.get(key) for x in modified}
+    out = []
+    for k in orig:
+        if k not in mod_keys and k in cur:
+            out.append({key: k, "$patch": "delete"})
+    for item in modified:
+        k = item.get(key)
+        if k not in cur:
+            out.append(clone(item))
+            continue
+        sub = three_way_patch(orig.get(k), item, cur[k], path)
+        if sub:
+            out.append({key: k, **sub})
+    return out
+
+
+# -- applying objects -----------------------------------------------------------------------------
+
+def apply_object(ctx: Ctx, source: str, obj: dict, dry_run: str = "none", server_side: bool = False,
+                 output: str = "") -> None:
+    """Apply one manifest, printing kubectl's line (or error) into ``ctx``."""
+    builder.check_object(source, obj)
+    rt = builder.type_of(ctx.backend, obj, source)
+    obj = clone(obj)
+    meta = obj.setdefault("metadata", {})
+    name = meta.get("name")
+    if not name:
+        if meta.get("generateName"):
+            raise KubectlError(f"from {meta['generateName']}: cannot use generate name with apply")
+        raise KubectlError(f'error when retrieving current configuration of:\nResource: "{rt.group_resource}", '
+                           f'GroupVersionKind: "{rt.api_version}, Kind={rt.kind}"\nfrom server for: '
+                           f'"{source}": resource name may not be empty')
+    ns = _namespace(ctx, rt, meta)
+    suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(dry_run, "")
+    ref = f"{printers.kind_prefix(rt)}/{name}"
+    try:
+        current = ctx.api.get(rt, name, ns)
+    except errors.ApiError as e:
+        if e.code != 404:
+            ctx.api_error(e, f'error when retrieving current configuration of:\nResource: '
+                             f'"{rt.group_resource}", GroupVersionKind: "{rt.api_version}, Kind={rt.kind}"\n'
+                             f'Name: "{name}", Namespace: "{ns or ""}"\nfrom server for: "{source}": ')
+            return
+        current = None
+    if current is None:
+        new = obj if server_side else _prune_nulls(with_annotation(obj))
+        if dry_run != "client":
+            try:
+                ctx.api.create(rt, new, ns, dry_run=dry_run == "server")
+            except errors.ApiError as e:
+                ctx.api_error(e, f'error when creating "{source}": ')
+                return
+        _report(ctx, ref, "serverside-applied" if server_side else "created", suffix, output, new)
+        return
+    annotations = (current.get("metadata") or {}).get("annotations") or {}
+    if LAST_APPLIED not in annotations and not server_side:
+        ctx.err.append(WARNING_NO_ANNOTATION.format(name=ref if rt.group else f"{rt.plural}/{name}"))
+    original = None
+    if annotations.get(LAST_APPLIED):
+        try:
+            original = json.loads(annotations[LAST_APPLIED])
+        except ValueError:
+            original = None
+    modified = obj if server_side else with_annotation(obj)
+    patch = three_way_patch(original, modified, current)
+    if patch and dry_run != "client":
+        try:
+            ctx.api.patch(rt, name, patch, "strategic", ns, dry_run=dry_run == "server")
+        except errors.ApiError as e:
+            ctx.api_error(e, f'error when applying patch:\n{json.dumps(patch, separators=(",", ":"))}\n'
+                             f'to:\nResource: "{rt.group_resource}", GroupVersionKind: '
+                             f'"{rt.api_version}, Kind={rt.kind}"\nName: "{name}", Namespace: '
+                             f'"{ns or ""}"\nfor: "{source}": ')
+            return
+    if server_side:
+        verb = "serverside-applied"
+    else:
+        verb = "configured" if patch else "unchanged"
+    _report(ctx, ref, verb, suffix, output, obj)
+
+
+def _namespace(ctx: Ctx, rt, meta: dict) -> str | None:
+    if not rt.namespaced:
+        meta.pop("namespace", None)
+        return None
+    own = meta.get("namespace")
+    if own and ctx.explicit_ns and own != ctx.namespace:
+        raise KubectlError(f'the namespace from the provided object "{own}" does not match the '
+                           f'namespace "{ctx.namespace}". You must pass \'--namespace={own}\' to '
+                           "perform this operation.")
+    meta["namespace"] = own or ctx.namespace
+    return meta["namespace"]
+
+
+def _prune_nulls(obj):
+    if isinstance(obj, dict):
+        return {k: _prune_nulls(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, list):
+        return [_prune_nulls(v) for v in obj]
+    return obj
+
+
+def _report(ctx: Ctx, ref: str, verb: str, suffix: str, output: str, obj: dict) -> None:
+    if output == "name":
+        ctx.print(ref)
+    elif output in ("yaml", "json"):
+        ctx.write(printers.print_objects([obj], output, single=True))
+    else:
+        ctx.print(f"{ref} {verb}{suffix}")
+
+
+def dry_run_mode(p: Parsed) -> str:
+    value = p.get("dry-run")
+    if value in (None, "", "none", False):
+        return "none"
+    if value in ("client", "server"):
+        return value
+    raise KubectlError(f'Invalid dry-run value ({value}). Must be "none", "server", or "client".')
+
+
+@command("apply", Flag("filename", LIST, "f"), Flag("recursive", BOOL, "R"),
+         Flag("dry-run", STR, default="none"), Flag("server-side", BOOL), Flag("output", STR, "o"),
+         Flag("force-conflicts", BOOL), Flag("field-manager"), Flag("validate"), Flag("prune", BOOL),
+         Flag("selector", STR, "l"), Flag("overwrite", BOOL, default=True), Flag("wait", BOOL),
+         Flag("kustomize", STR, "k"), Flag("force", BOOL), Flag("grace-period"),
+         help="Apply a configuration to a resource by file name or stdin")
+def cmd_apply(ctx, p):
+    if p.args:
+        raise KubectlError(f"Unexpected args: {p.args}\nSee 'kubectl apply -h' for help and examples")
+    if p.get("kustomize"):
+        raise KubectlError("kustomize directories (-k) are not supported by labkit's kubectl")
+    if not p.get("filename"):
+        raise KubectlError("error: must specify one of -f and -k\n")
+    dry_run = dry_run_mode(p)
+    if dry_run == "client" and p.get("server-side"):
+        raise KubectlError("--dry-run=client doesn't work with --server-side (did you mean "
+                           "--dry-run=server instead?)")
+    objects = builder.manifest_objects(p.get("filename"), ctx.stdin, p.get("recursive"))
+    if not objects:
+        raise KubectlError("no objects passed to apply")
+    for source, obj in objects:
+        try:
+            apply_object(ctx, source, obj, dry_run, p.get("server-side"), p.get("output") or "")
+        except KubectlError as e:
+            ctx.error(f"error: {e.message}")
+
+
+def apply_source(backend, source, namespace: str | None = None, dry_run: str = "none") -> Result:
+    """Apply YAML text, a dict, a list of dicts, or a file/directory path (the
+    ``cluster.apply(...)`` of notebooks). Errors are reported per document in the result."""
+    from labkit.client import read_source
+    from .flags import parse
+    parsed = parse(["-n", namespace] if namespace else [], {}, "apply")
+    ctx = Ctx(backend, parsed)
+    label = source if isinstance(source, str) and "\n" not in source and len(source) < 200 else "STDIN"
+    try:
+        content = read_source(source)
+        for obj in builder.parse_documents(label, content):
+            try:
+                apply_object(ctx, label, obj, dry_run)
+            except KubectlError as e:
+                ctx.error(f"error: {e.message}")
+    except KubectlError as e:
+        ctx.error(f"error: {e.message}")
+    except OSError as e:
+        ctx.error(f"error: {e}")
+    return Result("".join(ctx.out), "".join(ctx.err), 1 if ctx.failed else 0, "apply")
