@@ -107,33 +107,38 @@ def loose_tags(notebook: Path) -> dict[str, int]:
     return counts
 
 
-_MODEL_ID = re.compile(r"[0-9a-f]{32}")
-
-
 def renumber_widget_ids(nb) -> None:
     """Replace the random widget model ids with sequential ones, in outputs and widget state,
-    so a rebuild produces the same bytes (JupyterLab accepts any id string)."""
-    text = nbformat.writes(nb)
-    mapping: dict[str, str] = {}
-
-    def repl(match):
-        old = match.group(0)
-        if old not in mapping:
-            mapping[old] = f"{len(mapping) + 1:032x}"
-        return mapping[old]
-
+    so a rebuild produces the same bytes (JupyterLab accepts any id string). Ids are numbered
+    in creation order: the order nbclient recorded the widgets' comms in."""
     state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
-    known = set(state.get("state", {}))
+    ordered = list(state.get("state", {}))
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             view = out.get("data", {}).get("application/vnd.jupyter.widget-view+json")
-            if view:
-                known.add(view["model_id"])
-    if not known:
+            if view and view["model_id"] not in ordered:
+                ordered.append(view["model_id"])
+    if not ordered:
         return
-    pattern = re.compile("|".join(sorted(known)))
-    new = nbformat.reads(pattern.sub(repl, text), as_version=4)
+    mapping = {old: f"{i:032x}" for i, old in enumerate(ordered, start=1)}
+    pattern = re.compile("|".join(re.escape(k) for k in mapping))
+    text = pattern.sub(lambda m: mapping[m.group(0)], nbformat.writes(nb))
+    new = nbformat.reads(text, as_version=4)
     nb.metadata, nb.cells = new.metadata, new.cells
+
+
+LIVE_CLASS = "labkit-live-value"   # labkit.widgets.explore.LIVE_CLASS
+LIVE_PLACEHOLDER = "<i>(a live reading of this machine: run the notebook to see it)</i>"
+
+
+def scrub_live_values(nb) -> None:
+    """Blank the saved state of LiveView readings (kernel namespaces, cgroup paths...): they
+    belong to the machine that built the notebook, not in the repository."""
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    for model in state.get("state", {}).values():
+        st = model.get("state", {})
+        if LIVE_CLASS in st.get("_dom_classes", ()):
+            st["value"] = LIVE_PLACEHOLDER
 
 
 def execute(nb, workdir: Path, timeout: int = 300):
@@ -147,16 +152,19 @@ def execute(nb, workdir: Path, timeout: int = 300):
     return nb
 
 
-def build(source: Path) -> float:
-    """Execute ``source`` and write its notebook; returns the seconds it took."""
+def build(source: Path, target: Path | None = None) -> float:
+    """Execute ``source`` and write its notebook (to ``target``, default its place in course/);
+    returns the seconds it took. The kernel runs in the notebook's own directory."""
     started = time.perf_counter()
-    target = notebook_for(source)
+    workdir = notebook_for(source).parent
+    target = target or notebook_for(source)
     target.parent.mkdir(parents=True, exist_ok=True)
     nb = read_source(source)
-    execute(nb, target.parent)
+    execute(nb, workdir)
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
     nb.metadata["language_info"] = {"name": "python"}
+    scrub_live_values(nb)
     renumber_widget_ids(nb)
     nbformat.validate(nb)
     nbformat.write(nb, target)

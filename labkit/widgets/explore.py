@@ -125,6 +125,10 @@ class Explorer(Panel):
         self.view.value = df.head(self.max_rows).to_html(index=False, escape=True)
 
 
+#: The DOM class of a LiveView's value: machine-specific, never stored in a built notebook.
+LIVE_CLASS = "labkit-live-value"
+
+
 class LiveView(Panel):
     """Show values that differ from machine to machine (kernel readings, versions...) live,
     with a fixed fallback text, so the stored notebook output is the same everywhere.
@@ -143,6 +147,7 @@ class LiveView(Panel):
         self.render = render
         self.view = W.HTML()
         self.view.add_class("labkit-view")
+        self.view.add_class(LIVE_CLASS)  # scripts/build_course.py blanks it in stored state
         self.refresh = button("Refresh", "", "120px")
         self.refresh.on_click(lambda _b: self.update())
         self.update()
