@@ -188,7 +188,7 @@ def pod(name, node="n1", phase="Running", ready=True, ready_at=T0 - 600, restart
 
 
 def order(pods, related=(), now=T0):
-    return [p["metadata"]["name"] for p, _ in rank_for_deletion(pods, list(related), now)]
+    return [f.pod["metadata"]["name"] for f in rank_for_deletion(pods, list(related), now)]
 
 
 def test_ranking_each_rule():

@@ -157,7 +157,7 @@ class Harness:
         nodes = [n for n in self.api.list("nodes")["items"] if self._feasible(pod, n)]
         if not nodes:
             return
-        count = {n["metadata"]["name"]: len(self.pods.on_node(n["metadata"]["name"]))
+        count = {n["metadata"]["name"]: len(self.pods._by_node.get(n["metadata"]["name"], ()))
                  for n in nodes}
         target = min(sorted(count), key=lambda n: count[n])
         self.api.bind(name, ns, target)

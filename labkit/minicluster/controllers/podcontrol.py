@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import math
 import weakref
+from typing import NamedTuple
 
 from ..clock import parse_rfc3339
 from ..errors import ApiError
@@ -345,71 +346,84 @@ def _after_or_zero(t1, t2) -> bool:
     return t1 > t2
 
 
-def ranking_keys(pod: dict, rank: int, now: float) -> dict:
-    """The values the ranking compares, for the ``replicaset-victims`` explain topic."""
+class RankFacts(NamedTuple):
+    """What ActivePodsWithRanks compares, computed once per pod."""
+    pod: dict
+    node: str
+    phase: int
+    ready: bool
+    cost: int
+    rank: int
+    ready_at: float | None
+    ready_bucket: int
+    restarts: tuple
+    created: float | None
+    created_bucket: int
+    uid: str
+
+
+def rank_facts(pod: dict, rank: int, now: float) -> RankFacts:
     ready_at, created = pod_ready_time(pod), _created(pod)
-    return {"pod": pod["metadata"]["name"], "node": pod.get("spec", {}).get("nodeName") or "",
-            "assigned": bool(pod.get("spec", {}).get("nodeName")),
-            "phase": pod.get("status", {}).get("phase", "Pending"), "ready": is_pod_ready(pod),
-            "deletionCost": deletion_cost(pod), "colocated": rank,
-            "readySeconds": None if ready_at is None else now - ready_at,
-            "readyBucket": _log_bucket(ready_at, now) if ready_at is not None else None,
-            "restarts": max_container_restarts(pod)[0],
-            "ageSeconds": None if created is None else now - created,
-            "ageBucket": _log_bucket(created, now)}
+    return RankFacts(pod, pod.get("spec", {}).get("nodeName") or "",
+                     _PHASE_ORDINAL.get(pod.get("status", {}).get("phase"), 0), is_pod_ready(pod),
+                     deletion_cost(pod), rank, ready_at, _log_bucket(ready_at, now),
+                     max_container_restarts(pod), created, _log_bucket(created, now),
+                     pod["metadata"].get("uid", ""))
 
 
-def _less_with_ranks(a, b, now: float) -> bool:
+def ranking_keys(f: RankFacts, now: float) -> dict:
+    """The values the ranking compares, for the ``replicaset-victims`` explain topic."""
+    return {"pod": f.pod["metadata"]["name"], "node": f.node, "assigned": bool(f.node),
+            "phase": f.pod.get("status", {}).get("phase", "Pending"), "ready": f.ready,
+            "deletionCost": f.cost, "colocated": f.rank,
+            "readySeconds": None if f.ready_at is None else now - f.ready_at,
+            "readyBucket": f.ready_bucket if f.ready_at is not None else None,
+            "restarts": f.restarts[0],
+            "ageSeconds": None if f.created is None else now - f.created,
+            "ageBucket": f.created_bucket}
+
+
+def _less_with_ranks(a: RankFacts, b: RankFacts) -> bool:
     """ActivePodsWithRanks.Less with PodDeletionCost and LogarithmicScaleDown enabled (v1.33)."""
-    (pa, ra), (pb, rb) = a, b
-    na, nb = pa.get("spec", {}).get("nodeName") or "", pb.get("spec", {}).get("nodeName") or ""
-    if na != nb and (not na or not nb):
-        return not na                                         # 1. unassigned < assigned
-    pha = _PHASE_ORDINAL.get(pa.get("status", {}).get("phase"), 0)
-    phb = _PHASE_ORDINAL.get(pb.get("status", {}).get("phase"), 0)
-    if pha != phb:
-        return pha < phb                                      # 2. Pending < Unknown < Running
-    rda, rdb = is_pod_ready(pa), is_pod_ready(pb)
-    if rda != rdb:
-        return not rda                                        # 3. not ready < ready
-    ca, cb = deletion_cost(pa), deletion_cost(pb)
-    if ca != cb:
-        return ca < cb                                        # 4. lower deletion cost first
-    if ra != rb:
-        return ra > rb                                        # 5. more co-located pods first
-    if rda and rdb:                                           # 6. ready for less time first
-        ta, tb = pod_ready_time(pa), pod_ready_time(pb)
-        if ta != tb:
-            if ta is None or tb is None:
-                return _after_or_zero(ta, tb)
-            diff = _log_bucket(ta, now) - _log_bucket(tb, now)
-            return pa["metadata"]["uid"] < pb["metadata"]["uid"] if diff == 0 else diff < 0
-    ra_, rb_ = max_container_restarts(pa), max_container_restarts(pb)
-    if ra_ != rb_:
-        return ra_ > rb_                                      # 7. more restarts first
-    ta, tb = _created(pa), _created(pb)
-    if ta != tb:                                              # 8. newer pods first
-        if ta is None or tb is None:
-            return _after_or_zero(ta, tb)
-        diff = _log_bucket(ta, now) - _log_bucket(tb, now)
-        return pa["metadata"]["uid"] < pb["metadata"]["uid"] if diff == 0 else diff < 0
+    if a.node != b.node and (not a.node or not b.node):
+        return not a.node                                     # 1. unassigned < assigned
+    if a.phase != b.phase:
+        return a.phase < b.phase                              # 2. Pending < Unknown < Running
+    if a.ready != b.ready:
+        return not a.ready                                    # 3. not ready < ready
+    if a.cost != b.cost:
+        return a.cost < b.cost                                # 4. lower deletion cost first
+    if a.rank != b.rank:
+        return a.rank > b.rank                                # 5. more co-located pods first
+    if a.ready and b.ready and a.ready_at != b.ready_at:      # 6. ready for less time first
+        if a.ready_at is None or b.ready_at is None:
+            return _after_or_zero(a.ready_at, b.ready_at)
+        diff = a.ready_bucket - b.ready_bucket
+        return a.uid < b.uid if diff == 0 else diff < 0
+    if a.restarts != b.restarts:
+        return a.restarts > b.restarts                        # 7. more restarts first
+    if a.created != b.created:                                # 8. newer pods first
+        if a.created is None or b.created is None:
+            return _after_or_zero(a.created, b.created)
+        diff = a.created_bucket - b.created_bucket
+        return a.uid < b.uid if diff == 0 else diff < 0
     return False
 
 
-def rank_for_deletion(pods: list[dict], related: list[dict], now: float) -> list[tuple[dict, int]]:
-    """Pods ordered most-deletable first, each with its co-location rank
-    (getPodsRankedByRelatedPodsOnSameNode: active related pods on the same node)."""
+def rank_for_deletion(pods: list[dict], related: list[dict], now: float) -> list[RankFacts]:
+    """Pods ordered most-deletable first, with their ranking facts; ``rank`` is the number of
+    active related pods on the same node (getPodsRankedByRelatedPodsOnSameNode)."""
     on_node: dict[str, int] = {}
     for p in related:
         if is_pod_active(p):
             n = p.get("spec", {}).get("nodeName") or ""
             on_node[n] = on_node.get(n, 0) + 1
-    items = [(p, on_node.get(p.get("spec", {}).get("nodeName") or "", 0))
+    facts = [rank_facts(p, on_node.get(p.get("spec", {}).get("nodeName") or "", 0), now)
              for p in sorted(pods, key=lambda p: p["metadata"]["name"])]
 
     def cmp(a, b):
-        return -1 if _less_with_ranks(a, b, now) else (1 if _less_with_ranks(b, a, now) else 0)
-    return sorted(items, key=functools.cmp_to_key(cmp))
+        return -1 if _less_with_ranks(a, b) else (1 if _less_with_ranks(b, a) else 0)
+    return sorted(facts, key=functools.cmp_to_key(cmp))
 
 
 def _less_active(pa: dict, pb: dict) -> bool:

@@ -178,11 +178,11 @@ class ReplicaSetController(Controller):
         now = self.clock.now()
         ranked = rank_for_deletion(pods, self.related_pods(rs), now)
         t = self.now()
-        for i, (pod, rank) in enumerate(ranked):
+        for i, facts in enumerate(ranked[:max(diff, 50) + 50]):  # enough to see the cut
             rec = {"time": t, "replicaset": key_of(rs), "position": i, "deleted": i < diff}
-            rec.update(ranking_keys(pod, rank, now))
+            rec.update(ranking_keys(facts, now))
             self.explain("replicaset-victims", rec)
-        return [p for p, _ in ranked[:diff]]
+        return [f.pod for f in ranked[:diff]]
 
     def related_pods(self, rs: dict) -> list[dict]:
         """Pods of every ReplicaSet with the same controller (a Deployment's old and new RSs):
