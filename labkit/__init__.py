@@ -15,4 +15,12 @@ def load_ipython_extension(ipython):
     load(ipython)
 
 
-__all__ = ["connect", "current", "__version__"]
+def __getattr__(name):
+    """``labkit.check`` and ``labkit.progress`` (graded exercises), imported on first use."""
+    if name in ("check", "progress"):
+        from labkit import grading
+        return getattr(grading, name)
+    raise AttributeError(f"module 'labkit' has no attribute {name!r}")
+
+
+__all__ = ["connect", "current", "check", "progress", "__version__"]

@@ -37,7 +37,8 @@ def solution(check_id: str):
 
 def setup(solutions: bool = False, seed: int = 0) -> None:
     """Called once per notebook with its papermill parameters."""
-    _state["enabled"] = bool(solutions)
+    from labkit.grading.student import grading_active
+    _state["enabled"] = bool(solutions) and not grading_active()  # never while being graded
     _state["seed"] = int(seed)
 
 
