@@ -156,3 +156,20 @@ def test_failed_daemon_pod_is_replaced():
                     "will try to kill it"]
     (new,) = h.active_pods(namespace=NS)
     assert new["metadata"]["name"] != p["metadata"]["name"]
+
+
+def test_follows_nodes_on_minicluster():
+    """Through MiniCluster: the real scheduler binds the pinned pods; a new node gets one."""
+    from labkit.minicluster.cluster import MiniCluster
+    c = MiniCluster(nodes=2, seed=2)
+    c.apply({**ds(containers=[{"name": "agent", "image": "nginx:1.14"}]),
+             "metadata": {"name": "agent", "namespace": NS}})
+    c.settle()
+    c.add_node("node-3")
+    c.settle()
+    pods = [p for p in c.api.list("pods", NS)["items"]
+            if p["metadata"]["name"].startswith("agent-")]
+    assert sorted(p["spec"]["nodeName"] for p in pods) == ["node-1", "node-2", "node-3"]
+    assert all(p["status"]["phase"] == "Running" for p in pods)
+    st = c.api.get("daemonsets", "agent", NS)["status"]
+    assert st["desiredNumberScheduled"] == st["numberReady"] == 3

@@ -203,3 +203,22 @@ def test_undo_via_controller_revisions():
     assert revs == {2, 3}  # the old revision was renumbered, not copied
     with pytest.raises(ro.RolloutError, match="unable to find specified revision 7"):
         ro.rollout_undo(h.api, "web", kind="statefulset", to_revision=7)
+
+
+def test_ordered_start_on_minicluster():
+    """Through MiniCluster: each pod starts only once its predecessor is Running and Ready."""
+    from labkit.minicluster.cluster import MiniCluster
+    c = MiniCluster(nodes=3, seed=5)
+    c.apply(sts())
+    c.settle()
+    started = {p["metadata"]["name"]: p["metadata"]["creationTimestamp"]
+               for p in c.api.list("pods", "default")["items"]}
+    ready = {p["metadata"]["name"]: next(x["lastTransitionTime"] for x in p["status"]["conditions"]
+                                         if x["type"] == "Ready")
+             for p in c.api.list("pods", "default")["items"]}
+    assert sorted(started) == ["web-0", "web-1", "web-2"]
+    assert started["web-1"] >= ready["web-0"] and started["web-2"] >= ready["web-1"]
+    assert sorted(x["metadata"]["name"] for x in c.api.list("persistentvolumeclaims",
+                                                            "default")["items"]) == \
+        ["www-web-0", "www-web-1", "www-web-2"]
+    assert c.api.get("statefulsets", "web", "default")["status"]["readyReplicas"] == 3
