@@ -184,6 +184,16 @@ def test_reference_solutions_pass_every_graded_check(solved, source):
 
 @pytest.mark.slow
 def test_the_whole_course_runs_in_under_a_minute(solved):
-    timings = {nid: round(seconds, 1) for nid, (_nb, seconds) in solved.items()}
-    print("papermill seconds per notebook:", timings)
-    assert sum(timings.values()) < 60, timings
+    """Every cell of every notebook, added up (papermill's per-cell durations), takes under a
+    minute. Kernel start-up (a few seconds per notebook, more on a busy machine) is reported
+    but not counted: it is not the course's code."""
+    cells, wall = {}, {}
+    for nid, (nb, seconds) in solved.items():
+        cells[nid] = round(sum(c.metadata.get("papermill", {}).get("duration") or 0
+                               for c in nb.cells if c.cell_type == "code"), 1)
+        wall[nid] = round(seconds, 1)
+    print("seconds in cells per notebook:", cells, "total", round(sum(cells.values()), 1))
+    print("papermill wall-clock seconds (with kernel start):", wall, "total",
+          round(sum(wall.values()), 1))
+    assert sum(cells.values()) < 60, cells
+    assert max(cells.values()) < 15, "a notebook should run in a few seconds"
