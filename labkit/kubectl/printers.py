@@ -16,13 +16,14 @@ Tables are rendered from the server-side ``Table`` (:func:`to_table`, built by
 from __future__ import annotations
 
 from . import columns, jsonpath, tabwriter
+from .backend import KubectlError
 from .formatting import format_labels, go_sprint
 from .serialize import as_list, to_json, to_yaml
 
 to_table = columns.to_table
 
 
-class PrintError(ValueError):
+class PrintError(KubectlError):
     """A bad ``-o`` value or template; kubectl prints ``error: <message>``."""
 
 
@@ -111,7 +112,7 @@ def parse_output(output: str | None) -> tuple[str, str]:
              "go-template", "jsonpath-file", "custom-columns-file", "go-template-file", "template",
              "templatefile", "kyaml")
     if fmt not in known:
-        allowed = ", ".join(sorted(set(known) - {"template", "templatefile"}))
+        allowed = ",".join(sorted(known))
         raise PrintError(f'unable to match a printer suitable for the output format "{output}", '
                          f"allowed formats are: {allowed}")
     if fmt in ("go-template", "go-template-file", "template", "templatefile", "jsonpath-file",

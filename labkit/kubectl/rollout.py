@@ -134,7 +134,7 @@ def _history(ctx, p, rt, obj):
             f"{r}\t{revs[r]['cause'] or '<none>'}\n" for r in sorted(revs))
         text = tabwriter.align(lines, minwidth=0, padding=2)
     header = f"with revision #{wanted}" if wanted > 0 else ""
-    ctx.print(f"{_ref(rt, obj)} {header}\n{text}")
+    ctx.write(f"{_ref(rt, obj)} {header}\n{text}\n")  # the name printer adds a newline after it
 
 
 # -- undo -----------------------------------------------------------------------------------------
