@@ -103,6 +103,24 @@ def test_rolling_update_steps_surge_1_unavailable_0():
     assert rs_by_image(h)["nginx:1.14"]["spec"]["replicas"] == 0  # kept as history
 
 
+def test_rolling_update_3_replicas_default_strategy_step_table():
+    """25 %/25 % of 3 replicas resolves to maxSurge 1 / maxUnavailable 0: the (old, new)
+    sizes after each scaling step form upstream's textbook table."""
+    h = Harness()
+    h.create(deployment(replicas=3))
+    h.settle()
+    old = h.list("replicasets")[0]["metadata"]["name"]
+    image(h, "web", "nginx:1.16")
+    h.settle()
+    sizes, table = {"old": 3, "new": 0}, []
+    for msg in scaling_events(h)[1:]:
+        which = "old" if f" {old} " in msg else "new"
+        sizes[which] = int(msg.split(" to ")[1].split()[0])
+        table.append((sizes["old"], sizes["new"]))
+    assert table == [(3, 1), (2, 1), (2, 2), (1, 2), (1, 3), (0, 3)]
+    assert all(o + n <= 4 for o, n in table)
+
+
 def test_rolling_update_default_25_percent_on_4_replicas():
     """Defaults 25 %/25 % of 4: surge 1, unavailable 1 - up to 5 pods, at least 3 ready."""
     h = Harness()
