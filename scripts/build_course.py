@@ -54,9 +54,14 @@ def sources(paths=()) -> list[Path]:
 
 
 def sources_in(directory: Path) -> list[Path]:
+    """Sources under a directory of sources or of notebooks (hidden dirs such as
+    .ipynb_checkpoints are skipped)."""
+    def visible(paths):
+        return sorted(p for p in paths if not any(part.startswith(".") for part in
+                                                  p.relative_to(directory).parts))
     if SRC in directory.parents or directory == SRC:
-        return sorted(directory.glob("**/[0-9][0-9]-*.py"))
-    return [source_for(nb) for nb in sorted(directory.glob("**/[0-9][0-9]-*.ipynb"))]
+        return visible(directory.glob("**/[0-9][0-9]-*.py"))
+    return [source_for(nb) for nb in visible(directory.glob("**/[0-9][0-9]-*.ipynb"))]
 
 
 def source_for(notebook: Path) -> Path:

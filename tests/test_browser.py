@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -44,6 +45,9 @@ def lab(tmp_path_factory):
     """JupyterLab on course/ at a free port with a random token; stopped afterwards."""
     port, token = free_port(), secrets.token_hex(16)
     runtime = tmp_path_factory.mktemp("jupyter-runtime")
+    # a copy of the course: JupyterLab autosaves and writes checkpoints; the repo stays clean
+    course = runtime / "course"
+    shutil.copytree(ROOT / "course", course, ignore=shutil.ignore_patterns("_src", ".*"))
     # JupyterLab 4 detaches off-screen cells from the page ("windowing"); render them all so
     # the test can find widgets by their text wherever they are in the notebook.
     settings = runtime / "settings" / "@jupyterlab" / "notebook-extension"
@@ -55,7 +59,7 @@ def lab(tmp_path_factory):
     (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     cmd = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser",
            f"--port={port}", "--ip=127.0.0.1", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={ROOT / 'course'}", "--ServerApp.open_browser=False",
+           f"--ServerApp.root_dir={course}", "--ServerApp.open_browser=False",
            "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")

@@ -34,7 +34,7 @@ def _ready(node: dict) -> bool:
 def _html_box(title: str, lines, bg: str) -> str:
     rows = "".join(f'<tr><td align="left"><font point-size="9">{esc(t)}</font></td></tr>'
                    for t in lines)
-    return (f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="2" bgcolor="{bg}">'
+    return (f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="4" bgcolor="{bg}">'
             f"<tr><td><b>{esc(title)}</b></td></tr>{rows}</table>>")
 
 

@@ -74,8 +74,9 @@ def new_graph(name: str, rankdir: str = "TB", **attrs) -> graphviz.Digraph:
     """A Digraph with labkit's house style (font, no background)."""
     g = graphviz.Digraph(name)
     g.attr(rankdir=rankdir, fontname=FONT, fontsize="12", bgcolor="white", **attrs)
+    # a roomy margin: browsers without Helvetica substitute a wider sans-serif font
     g.attr("node", fontname=FONT, fontsize="11", shape="box", style="filled,rounded",
-           fillcolor="white")
+           fillcolor="white", margin="0.2,0.06")
     g.attr("edge", fontname=FONT, fontsize="10")
     return g
 

@@ -58,7 +58,7 @@ def _table(layers, caption: str = "") -> tuple[str, list[str]]:
         text_rows.append(" | ".join(text for text, _ in cells))
     if caption:
         html_rows.insert(0, f'<tr><td colspan="{width}" border="0"><b>{esc(caption)}</b></td></tr>')
-    label = ('<<table border="0" cellborder="1" cellspacing="3" cellpadding="7">'
+    label = ('<<table border="0" cellborder="1" cellspacing="3" cellpadding="9">'
              + "".join(html_rows) + "</table>>")
     return label, text_rows
 
