@@ -135,9 +135,10 @@ def new_cluster(start):
     return c
 
 
-def catch_up(c):
-    """Let the virtual clock reach the wall clock (real kubectl measures ages against it)."""
-    c.run(max(0.0, time.time() - c.now()))
+def catch_up(c, at=None):
+    """Let the virtual clock reach the wall clock (real kubectl measures ages against it), or the
+    instant ``at``."""
+    c.run(max(0.0, (time.time() if at is None else at) - c.now()))
 
 
 @pytest.fixture(scope="module")
@@ -150,9 +151,9 @@ def oracle(tmp_path_factory):
     handle.write_kubeconfig(cfg)
     env = dict(os.environ, KUBECONFIG=str(cfg))
 
-    def real(line, stdin=None):
+    def real(line, stdin=None, at=None):
         with a.lock:
-            catch_up(a)
+            catch_up(a, at)
         r = subprocess.run([kubectl_path(), *shlex.split(line)], env=env, input=stdin,
                            capture_output=True, text=True, timeout=60)
         err = "".join(l for l in r.stderr.splitlines(True) if not l.startswith(OPENAPI_STUB_WARNING))
@@ -183,6 +184,7 @@ READ = [
     "get pod web-abc -o yaml", "get deploy web -o json", "get pods,svc --show-kind", "get cm --sort-by=.metadata.name",
     "get ns --no-headers", "get pod nope", "get foo", "get", "get deploy -n dev", "api-versions",
     "rollout history deployment/web", "rollout status deployment/web --watch=false",
+    "events", "events -A", "events --for pod/web-abc --types=Warning", "events -n dev", "top pods",
 ]
 
 
@@ -243,6 +245,9 @@ SESSION = [
     ("rollout pause rs/rs1", None),
     ("cordon node-1", None), ("cordon node-1", None), ("uncordon node-1", None), ("cordon node-x", None),
     ("auth can-i list pods", None),
+    ("taint nodes node-1 dedicated=gpu:NoSchedule", None), ("taint nodes node-1 other=x:NoExecute", None),
+    ("taint nodes node-1 nope-", None),
+    ("taint nodes node-1 other=y:NoExecute --overwrite", None), ("taint pods x a=b:NoSchedule", None),
     ("apply -f -", APP), ("apply -f -", APP), ("apply -f -", APP2), ("apply -f - --dry-run=server", APP),
     ("get cm app-cfg -o yaml", None), ("get deploy app -o jsonpath={.spec.template.spec.containers}", None),
     ("apply -f -", "apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata: {name: old}\nspec: {}\n"),
@@ -259,10 +264,12 @@ SESSION = [
 
 
 def test_a_session_of_changes_matches_real_kubectl(oracle):
+    """Both clusters are held at the same instant: objects created here get equal timestamps."""
     real, b = oracle
+    at = time.time() + 1
     for line, stdin in SESSION:
-        expected = real(line, stdin)
-        catch_up(b)
+        expected = real(line, stdin, at)
+        catch_up(b, at)
         ours = run(b, line, stdin=stdin)
         assert ours.exception is None, (line, ours.exception)
         assert (ours.stdout, ours.stderr, ours.returncode) == expected, line

@@ -8,7 +8,7 @@ from labkit.minicluster import errors
 from . import builder, jsonpath, printers
 from .backend import KubectlError
 from .commands import command
-from .flags import ARRAY, BOOL, INT, LIST, STR, Flag
+from .flags import BOOL, INT, LIST, STR, Flag
 
 _SELECT = (Flag("selector", STR, "l"), Flag("field-selector"), Flag("all-namespaces", BOOL, "A"),
            Flag("filename", LIST, "f"), Flag("recursive", BOOL, "R"), Flag("chunk-size", INT))
@@ -352,3 +352,48 @@ def _seconds(text) -> float:
                                f'duration "{text}"') from None
     h, mi, s = m.groups()
     return int(h or 0) * 3600 + int(mi or 0) * 60 + float(s or 0)
+
+
+# -- events ---------------------------------------------------------------------------------------
+
+def _event_time(e: dict) -> float:
+    """SortableEvents (cmd/events): the series' last observation, else lastTimestamp, else
+    eventTime."""
+    from .formatting import parse_time
+    ts = (e.get("series") or {}).get("lastObservedTime") or e.get("lastTimestamp") or e.get("eventTime")
+    return parse_time(ts) or 0.0
+
+
+@command("events", Flag("all-namespaces", BOOL, "A"), Flag("for"), Flag("types", LIST),
+         Flag("no-headers", BOOL), Flag("output", STR, "o"), Flag("watch", BOOL, "w"), Flag("chunk-size", INT),
+         help="List events")
+def cmd_events(ctx, p):
+    """``kubectl events``: unlike ``get events``, sorted by time, OBJECT as ``Kind/name``."""
+    from . import tabwriter
+    from .describe.writer import event_age
+    all_ns = p.get("all-namespaces")
+    selector = None
+    if p.get("for"):
+        kind, sep, name = p.get("for").partition("/")
+        if not sep:
+            raise KubectlError("--for must be in resource/name form")
+        from .backend import resource_for
+        rt = resource_for(ctx.backend, kind)
+        selector = (f"involvedObject.kind={rt.kind},involvedObject.apiVersion={rt.api_version},"
+                    f"involvedObject.name={name}")
+    items = ctx.api.list("events", None if all_ns else ctx.namespace, field_selector=selector)["items"]
+    types = [t.lower() for t in p.get("types") or ()]
+    items = [e for e in items if not types or (e.get("type") or "").lower() in types]
+    if not items:
+        ctx.err.append("No events found.\n" if all_ns else f"No events found in {ctx.namespace} namespace.\n")
+        return
+    items.sort(key=_event_time)
+    now = ctx.now()
+    rows = [] if p.get("no-headers") else [(["NAMESPACE"] if all_ns else []) +
+                                           ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]]
+    for e in items:
+        inv = e.get("involvedObject") or {}
+        row = [event_age(e, now), e.get("type", ""), e.get("reason", ""),
+               f"{inv.get('kind', '')}/{inv.get('name', '')}", (e.get("message") or "").strip()]
+        rows.append(([e["metadata"].get("namespace", "")] if all_ns else []) + row)
+    ctx.write(tabwriter.table(rows))

@@ -308,3 +308,30 @@ def cmd_cluster_info(ctx, p):
         ctx.print(f"{name} is running at {url}/api/v1/namespaces/kube-system/services/"
                   f"{svc['metadata']['name']}:{port}/proxy")
     ctx.print("\nTo further debug and diagnose cluster problems, use 'kubectl cluster-info dump'.")
+
+
+# -- what an in-memory kubectl cannot do ----------------------------------------------------------
+
+@command("top", help="Display resource (CPU/memory) usage")
+def cmd_top(ctx, p):
+    """Without metrics-server (the metrics.k8s.io API), kubectl top fails this way."""
+    raise KubectlError("Metrics API not available")
+
+
+_INTERACTIVE = {"exec": "Execute a command in a container", "attach": "Attach to a running container",
+                "port-forward": "Forward one or more local ports to a pod", "cp": "Copy files to and from containers",
+                "edit": "Edit a resource on the server", "debug": "Create debugging sessions",
+                "proxy": "Run a proxy to the Kubernetes API server"}
+
+
+def _unsupported(name):
+    def cmd(ctx, p):
+        raise KubectlError(f"'kubectl {name}' needs a terminal or a network connection, which labkit's "
+                           "in-notebook kubectl does not have; serve the cluster (cluster.serve()) and "
+                           "use the real kubectl for it")
+    return cmd
+
+
+for _name, _help in _INTERACTIVE.items():
+    command(_name, Flag("container", STR, "c"), Flag("stdin", BOOL, "i"), Flag("tty", BOOL, "t"),
+            Flag("filename", ARRAY, "f"), help=_help)(_unsupported(_name))

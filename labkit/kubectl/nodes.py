@@ -248,3 +248,96 @@ def _wait_deleted(ctx, pods: list[dict], use_eviction: bool, timeout: float) -> 
         return (f'error when waiting for pod "{pod["metadata"]["name"]}" in namespace '
                 f'"{pod["metadata"].get("namespace")}" to terminate: timed out waiting for the condition')
     return None
+
+
+# -- taint ----------------------------------------------------------------------------------------
+
+_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+
+
+def parse_taint(spec: str) -> dict:
+    """``key=value:Effect``, ``key:Effect`` or ``key`` (cmd/taint/utils.go parseTaint)."""
+    parts = spec.split(":")
+    if len(parts) > 2:
+        raise KubectlError(f"invalid taint spec: {spec}")
+    key, value, effect = parts[0], "", parts[1] if len(parts) == 2 else ""
+    if effect and effect not in _EFFECTS:
+        raise KubectlError(f"invalid taint effect: {effect}, unsupported taint effect")
+    if len(parts) == 2:
+        kv = parts[0].split("=")
+        if len(kv) > 2:
+            raise KubectlError(f"invalid taint spec: {spec}")
+        key, value = kv[0], kv[1] if len(kv) == 2 else ""
+    if not key:
+        raise KubectlError(f"invalid taint spec: {spec}, name part must be non-empty")
+    taint = {"key": key}
+    if value:
+        taint["value"] = value
+    if effect:
+        taint["effect"] = effect
+    return taint
+
+
+def _match(a: dict, b: dict) -> bool:
+    return a.get("key") == b.get("key") and a.get("effect", "") == b.get("effect", "")
+
+
+def retaint(taints: list, add: list, remove: list, overwrite: bool) -> tuple[str, list, list[str]]:
+    """reorganizeTaints: (tainted|untainted|modified, new taint list, errors)."""
+    new = list(add) + [t for t in taints if not any(_match(t, a) for a in add)]
+    added = len(taints) != len(new)
+    errs, removed = [], False
+    for r in remove:
+        before = len(new)
+        new = [t for t in new if not (_match(t, r) if r.get("effect") else t.get("key") == r["key"])]
+        removed = len(new) != before
+        if not removed:
+            from .describe.writer import taint_string
+            errs.append(f'taint "{taint_string(r)}" not found')
+    op = "modified" if (added and removed) or overwrite else "tainted" if added else "untainted"
+    return op, new, errs
+
+
+@command("taint", Flag("overwrite", BOOL), Flag("all", BOOL), Flag("selector", STR, "l"),
+         Flag("dry-run", STR, default="none"), Flag("output", STR, "o"),
+         help="Update the taints on one or more nodes")
+def cmd_taint(ctx, p):
+    resources, specs, found = [], [], False
+    for a in p.args:
+        pair = ":" in a or "=" in a or a.endswith("-")
+        if pair:
+            found = True
+            specs.append(a)
+        elif found:
+            raise KubectlError(f"all resources must be specified before taint changes: {a}")
+        else:
+            resources.append(a)
+    if not resources and not p.get("all") and not p.get("selector"):
+        raise KubectlError("one or more resources must be specified as <resource> <name>")
+    if not specs:
+        raise KubectlError("at least one taint update is required")
+    add = [parse_taint(s) for s in specs if not s.endswith("-")]
+    remove = [parse_taint(s[:-1]) for s in specs if s.endswith("-")]
+    if any(not t.get("effect") for t in add):
+        raise KubectlError(f"invalid taint spec: {next(s for s in specs if not s.endswith('-') and ':' not in s)}")
+    if resources and builder.expand_types(ctx.backend, resources[0].split("/")[0])[0].kind != "Node":
+        raise KubectlError(f"invalid resource type {resources[0].split('/')[0]}, only node types are supported")
+    if p.get("all") or p.get("selector"):
+        nodes = ctx.api.list("nodes", label_selector=p.get("selector") or None)["items"]
+    else:
+        names = resources[1:] if "/" not in resources[0] else [r.split("/", 1)[1] for r in resources]
+        nodes = [ctx.api.get("nodes", n) for n in names]
+    for node in nodes:
+        name, taints = node["metadata"]["name"], (node.get("spec") or {}).get("taints") or []
+        if not p.get("overwrite"):
+            exists = [a["key"] for a in add for t in taints if _match(a, t)]
+            if exists:
+                raise KubectlError(f"node {name} already has {','.join(exists)} taint(s) with same effect(s) "
+                                   "and --overwrite is false")
+        op, new, errs = retaint(taints, add, remove, p.get("overwrite"))
+        if errs:
+            raise KubectlError(errs[0] if len(errs) == 1 else "[" + ", ".join(errs) + "]")
+        dry = p.get("dry-run") or "none"
+        if dry != "client":
+            ctx.api.patch("nodes", name, {"spec": {"taints": new or None}}, "merge", dry_run=dry == "server")
+        ctx.print(f"node/{name} {op}")

@@ -15,6 +15,8 @@ Tables are rendered from the server-side ``Table`` (:func:`to_table`, built by
 """
 from __future__ import annotations
 
+import re
+
 from . import columns, jsonpath, tabwriter
 from .backend import KubectlError
 from .formatting import format_labels, go_sprint
@@ -27,16 +29,15 @@ class PrintError(KubectlError):
     """A bad ``-o`` value or template; kubectl prints ``error: <message>``."""
 
 
+_BREAK = re.compile(r"[\n\r\f]")
+
+
 def cell_text(value) -> str:
     """How a Table cell prints (Go's fmt.Sprint): ``None`` prints nothing, booleans lower-case,
-    text stops at its first line break."""
-    if value is None:
-        return ""
-    text = go_sprint(value) if not isinstance(value, str) else value
-    for i, ch in enumerate(text):
-        if ch in "\n\r\f":
-            return text[:i] + "..."
-    return text
+    text stops at its first line break (``first...``)."""
+    text = value if type(value) is str else "" if value is None else go_sprint(value)
+    m = _BREAK.search(text)
+    return text if m is None else text[:m.start()] + "..."
 
 
 def kind_prefix(rt) -> str:
@@ -61,20 +62,22 @@ def table_rows(table: dict, wide: bool = False, no_headers: bool = False,
         if show_labels:
             header.append("LABELS")
         rows.append((["NAMESPACE"] if with_namespace else []) + header)
+    prefix = f"{with_kind}/" if with_kind else ""
     for row in table["rows"]:
         raw = row.get("cells") or []
-        meta = (row.get("object") or {}).get("metadata") or {}
-        labels = meta.get("labels") or {}
-        out = []
-        for i in keep:
-            text = cell_text(raw[i] if i < len(raw) else None)
-            if i == name_col and with_kind:
-                text = f"{with_kind}/{text}"
-            out.append(text)
-        out += [labels.get(key, "") for key in label_columns]
-        if show_labels:
-            out.append(format_labels(labels))
-        rows.append(([meta.get("namespace", "")] if with_namespace else []) + out)
+        n = len(raw)
+        out = [cell_text(raw[i]) if i < n else "" for i in keep]
+        if prefix and name_col in keep:
+            out[keep.index(name_col)] = prefix + out[keep.index(name_col)]
+        if label_columns or show_labels or with_namespace:
+            meta = (row.get("object") or {}).get("metadata") or {}
+            labels = meta.get("labels") or {}
+            out += [labels.get(key, "") for key in label_columns]
+            if show_labels:
+                out.append(format_labels(labels))
+            if with_namespace:
+                out.insert(0, meta.get("namespace", ""))
+        rows.append(out)
     return rows
 
 

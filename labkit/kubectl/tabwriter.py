@@ -54,8 +54,19 @@ def _write_lines(lines, line0: int, line1: int, widths: list, out) -> None:
         out.append("".join(parts))
 
 
-def table(rows: list[list[str]]) -> str:
-    """Lines up ``rows`` (lists of cell strings) the way ``kubectl get`` does, one line each."""
+def table(rows: list[list[str]], minwidth: int = 6, padding: int = 3) -> str:
+    """Lines up ``rows`` (lists of cell strings) the way ``kubectl get`` does, one line each.
+
+    When every row has the same number of cells (any kubectl table) there is one block per
+    column and the widths are computed directly: the same result as :func:`align`, much faster
+    for 100,000-row tables."""
     if not rows:
         return ""
-    return align("\n".join("\t".join(r) for r in rows) + "\n")
+    n = len(rows[0])
+    if any(len(r) != n for r in rows):
+        return align("\n".join("\t".join(r) for r in rows) + "\n", minwidth, padding)
+    widths = [max(minwidth, max(len(r[j]) for r in rows) + padding) for j in range(n - 1)]
+    out = []
+    for r in rows:
+        out.append("".join([cell.ljust(w) for cell, w in zip(r, widths)]) + r[-1] + "\n")
+    return "".join(out)

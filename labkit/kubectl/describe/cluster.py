@@ -9,7 +9,7 @@ from ..columns.cluster import node_roles
 from ..formatting import (canonical_quantity, format_labels, parse_quantity, quantity_format,
                           quantity_string, rfc1123z, since)
 from .writer import (PrefixWriter, annotations_multiline, events_section, labels_multiline,
-                     taints_multiline)
+                     standard_header, taints_multiline)
 
 # -- node -----------------------------------------------------------------------------------------
 
@@ -153,9 +153,7 @@ def _node_resources(w: PrefixWriter, pods: list, node: dict, now) -> None:
 def describe_namespace(ns: dict, api, events, now) -> str:
     w = PrefixWriter()
     meta, st = ns["metadata"], ns.get("status") or {}
-    w.write(0, f"Name:\t{meta['name']}\n")
-    labels_multiline(w, "Labels", meta.get("labels"))
-    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    standard_header(w, meta, namespace=False)
     w.write(0, f"Status:\t{st.get('phase', '')}\n")
     if st.get("conditions"):
         w.write(0, "Conditions:\n")
@@ -239,10 +237,7 @@ def describe_limitrange(lr: dict, api, events, now) -> str:
 def describe_service(svc: dict, api, events, now) -> str:
     w = PrefixWriter()
     meta, spec = svc["metadata"], svc.get("spec") or {}
-    w.write(0, f"Name:\t{meta['name']}\n")
-    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
-    labels_multiline(w, "Labels", meta.get("labels"))
-    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    standard_header(w, meta)
     w.write(0, f"Selector:\t{format_labels(spec.get('selector'))}\n")
     w.write(0, f"Type:\t{spec.get('type', '')}\n")
     if spec.get("ipFamilyPolicy"):
@@ -323,10 +318,7 @@ def format_endpoint_slices(slices: list, port_name: str) -> str:
 def describe_endpoints(ep: dict, api, events, now) -> str:
     w = PrefixWriter()
     meta = ep["metadata"]
-    w.write(0, f"Name:\t{meta['name']}\n")
-    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
-    labels_multiline(w, "Labels", meta.get("labels"))
-    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    standard_header(w, meta)
     w.write(0, "Subsets:\n")
     for ss in ep.get("subsets") or ():
         ready = ",".join(a.get("ip", "") for a in ss.get("addresses") or ()) or "<none>"
@@ -349,10 +341,7 @@ def describe_endpoints(ep: dict, api, events, now) -> str:
 def describe_configmap(cm: dict, api, events, now) -> str:
     w = PrefixWriter()
     meta = cm["metadata"]
-    w.write(0, f"Name:\t{meta['name']}\n")
-    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
-    labels_multiline(w, "Labels", meta.get("labels"))
-    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    standard_header(w, meta)
     w.write(0, "\nData\n====\n")
     for k in sorted(cm.get("data") or {}):
         w.write(0, f"{k}:\n----\n")
@@ -369,10 +358,7 @@ def describe_configmap(cm: dict, api, events, now) -> str:
 def describe_secret(s: dict, api, events, now) -> str:
     w = PrefixWriter()
     meta = s["metadata"]
-    w.write(0, f"Name:\t{meta['name']}\n")
-    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
-    labels_multiline(w, "Labels", meta.get("labels"))
-    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    standard_header(w, meta)
     w.write(0, f"\nType:\t{s.get('type', '')}\n")
     w.write(0, "\nData\n====\n")
     for k in sorted(s.get("data") or {}):
@@ -387,10 +373,7 @@ def describe_secret(s: dict, api, events, now) -> str:
 def describe_serviceaccount(sa: dict, api, events, now) -> str:
     w = PrefixWriter()
     meta = sa["metadata"]
-    w.write(0, f"Name:\t{meta['name']}\n")
-    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
-    labels_multiline(w, "Labels", meta.get("labels"))
-    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    standard_header(w, meta)
     names = [s.get("name", "") for s in sa.get("imagePullSecrets") or ()]
     if not names:
         w.write(0, "Image pull secrets:\t<none>\n")
@@ -444,9 +427,7 @@ def compact_rules(rules: list) -> list[dict]:
 def describe_role(role: dict, api, events, now) -> str:
     w = PrefixWriter()
     meta = role["metadata"]
-    w.write(0, f"Name:\t{meta['name']}\n")
-    labels_multiline(w, "Labels", meta.get("labels"))
-    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    standard_header(w, meta, namespace=False)
     w.write(0, "PolicyRule:\n")
     w.write(1, "Resources\tNon-Resource URLs\tResource Names\tVerbs\n")
     w.write(1, "---------\t-----------------\t--------------\t-----\n")
@@ -464,9 +445,7 @@ def describe_role(role: dict, api, events, now) -> str:
 def describe_rolebinding(rb: dict, api, events, now) -> str:
     w = PrefixWriter()
     meta, ref = rb["metadata"], rb.get("roleRef") or {}
-    w.write(0, f"Name:\t{meta['name']}\n")
-    labels_multiline(w, "Labels", meta.get("labels"))
-    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    standard_header(w, meta, namespace=False)
     w.write(0, "Role:\n")
     w.write(1, f"Kind:\t{ref.get('kind', '')}\n")
     w.write(1, f"Name:\t{ref.get('name', '')}\n")

@@ -8,7 +8,8 @@ from labkit.minicluster import errors
 from ..columns.cluster import _lb_status, access_modes
 from ..formatting import quantity_string, rfc1123z, since
 from .cluster import format_endpoint_slices
-from .writer import PrefixWriter, annotations_multiline, events_section, labels_multiline
+from .writer import PrefixWriter, annotations_multiline, events_section, labels_multiline, \
+    standard_header
 
 
 def _q(v) -> str:
@@ -81,10 +82,7 @@ def describe_hpa(hpa: dict, api, events, now) -> str:
     w = PrefixWriter()
     meta, spec, st = hpa["metadata"], hpa.get("spec") or {}, hpa.get("status") or {}
     ref = spec.get("scaleTargetRef") or {}
-    w.write(0, f"Name:\t{meta['name']}\n")
-    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
-    labels_multiline(w, "Labels", meta.get("labels"))
-    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    standard_header(w, meta)
     w.write(0, f"CreationTimestamp:\t{rfc1123z(meta.get('creationTimestamp'))}\n")
     w.write(0, f"Reference:\t{ref.get('kind', '')}/{ref.get('name', '')}\n")
     w.write(0, "Metrics:\t( current / target )\n")

@@ -48,6 +48,15 @@ def labels_multiline(w: PrefixWriter, title: str, labels: dict | None, initial: 
         w.write(0, f"{key}={labels[key]}\n")
 
 
+def standard_header(w: PrefixWriter, meta: dict, namespace: bool = True) -> None:
+    """The opening lines most pages share: Name, Namespace, Labels, Annotations."""
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    if namespace:
+        w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
+    labels_multiline(w, "Labels", meta.get("labels"))
+    annotations_multiline(w, "Annotations", meta.get("annotations"))
+
+
 def annotations_multiline(w: PrefixWriter, title: str, annotations: dict | None) -> None:
     """printAnnotationsMultiline: long or multi-line values are shown on their own lines and
     cut at 140 characters; the last-applied-configuration annotation is never shown."""
@@ -141,19 +150,23 @@ def events_section(w: PrefixWriter, events: list[dict] | None, now: float | None
     w.write(0, "Events:\n  Type\tReason\tAge\tFrom\tMessage\n")
     w.write(1, "----\t------\t----\t----\t-------\n")
     for e in ordered:
-        first = since(e.get("eventTime"), now) if e.get("eventTime") else since(e.get("firstTimestamp"), now)
-        if e.get("series"):
-            age = f"{since(e['series'].get('lastObservedTime'), now)} (x{e['series'].get('count', 0)} over {first})"
-        elif (e.get("count") or 0) > 1:
-            age = f"{since(e.get('lastTimestamp'), now)} (x{e['count']} over {first})"
-        else:
-            age = first
+        age = event_age(e, now)
         source = (e.get("source") or {}).get("component") or e.get("reportingController") or ""
         message = (e.get("message") or "").strip()
         field_path = (e.get("involvedObject") or {}).get("fieldPath")
         if field_path:
             message = f"{field_path}: {message}"
         w.write(1, f"{e.get('type', '')}\t{e.get('reason', '')}\t{age}\t{source}\t{message}\n")
+
+
+def event_age(e: dict, now: float | None) -> str:
+    """The age of an event, ``3m (x5 over 10m)`` when it repeated (DescribeEvents, getInterval)."""
+    first = since(e.get("eventTime"), now) if e.get("eventTime") else since(e.get("firstTimestamp"), now)
+    if e.get("series"):
+        return f"{since(e['series'].get('lastObservedTime'), now)} (x{e['series'].get('count', 0)} over {first})"
+    if (e.get("count") or 0) > 1:
+        return f"{since(e.get('lastTimestamp'), now)} (x{e['count']} over {first})"
+    return first
 
 
 def search_events(api, obj: dict, with_kind: bool = True, uid: str | None = None) -> list[dict]:
