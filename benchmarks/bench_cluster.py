@@ -30,6 +30,9 @@ def peak_rss_mb() -> float:
 
 def startup() -> dict:
     t0 = time.perf_counter()
+    MiniCluster(nodes=3, seed=0)
+    first = time.perf_counter() - t0  # includes importing every component
+    t0 = time.perf_counter()
     c = MiniCluster(nodes=3, seed=0)
     t1 = time.perf_counter()
     v0 = c.now()
@@ -37,7 +40,8 @@ def startup() -> dict:
     c.wait_for(lambda cl: cl.api.get("pods", "first")["status"].get("phase") == "Running",
                timeout=60, step=0.5)
     t2 = time.perf_counter()
-    return {"cluster creation (ms)": round((t1 - t0) * 1000, 1),
+    return {"first cluster in a process, imports included (ms)": round(first * 1000, 1),
+            "cluster creation (ms)": round((t1 - t0) * 1000, 1),
             "creation + first pod Running (ms)": round((t2 - t0) * 1000, 1),
             "virtual seconds to Running": round(c.now() - v0, 1)}
 
