@@ -102,19 +102,36 @@ def zero(check_id: str, note: str, evidence: str = "none") -> dict:
 
 # -- reading the executed notebook ---------------------------------------------------------------
 def analyse_notebook(path: Path) -> dict:
-    """Errors, timeouts, where the run stopped, which cells call which checks, labkit outputs."""
+    """Errors, timeouts, where the run stopped, which cells call which checks, labkit outputs.
+    Cells are numbered as in the submitted notebook (papermill's injected cell is skipped).
+    Without an executed notebook (the runner was killed) the sources come from the prepared
+    input and the running cell from papermill's progress note."""
     info = {"errors": [], "timeouts": [], "stopped_at": None, "last_started": None,
             "calls": {}, "outputs": {}, "final_ran": False, "cells": 0}
+    source_path = path if path.exists() else path.with_name("input.ipynb")
     try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
+        nb = json.loads(source_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return info
     cells = nb.get("cells") or []
-    info["cells"] = len(cells)
-    for number, cell in enumerate(cells, start=1):
+    numbers, number = [], 0  # as the student sees them: papermill's injected cell is skipped
+    for cell in cells:
+        tags = (cell.get("metadata") or {}).get("tags") or []
+        added = "injected-parameters" in tags or "papermill-error-cell-tag" in tags
+        number += 0 if added else 1
+        numbers.append(number)
+    info["cells"] = number
+    if not path.exists():
+        try:
+            info["stopped_at"] = json.loads(Path(str(path) + ".progress").read_text())["running"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    for number, cell in zip(numbers, cells):
         if cell.get("cell_type") != "code":
             continue
         meta = cell.get("metadata") or {}
+        if "injected-parameters" in (meta.get("tags") or []):
+            continue
         source = "".join(cell.get("source") or "")
         if FINAL_TAG in (meta.get("tags") or []):
             info["final_ran"] = (meta.get("papermill") or {}).get("status") == "completed"
