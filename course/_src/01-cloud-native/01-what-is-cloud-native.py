@@ -16,6 +16,7 @@
 # %% tags=["parameters"]
 SOLUTIONS = False
 SEED = 0
+CLUSTER = "mini"
 
 # %%
 import pandas as pd
@@ -208,7 +209,7 @@ check("m01-grid-cost")
 # a virtual clock), so everything is instant and repeatable. Here it is:
 
 # %%
-cluster = labkit.connect(seed=SEED)
+cluster = labkit.connect(CLUSTER, seed=SEED)
 viz.architecture(cluster)
 
 # %% [markdown]
@@ -228,4 +229,5 @@ viz.architecture(cluster)
 # **Go further on a real cluster.** With any cluster (kind, minikube, a cloud one) and
 # `kubectl`: `kubectl cluster-info` shows the API server address, and
 # `kubectl get pods -n kube-system` lists the control-plane components running as pods.
-# In this course, `labkit.connect("kind")` points the same notebook code at a kind cluster.
+# In this course, `CLUSTER = "kind"` in the parameters cell (or `labkit.connect("kind")`) points
+# the same notebook code at a kind cluster.

@@ -148,7 +148,7 @@ TESTS = [  # (net, rate, expected gross)
 # version in the pod template's `app.kubernetes.io/version` label.
 
 # %%
-cluster = labkit.connect(None if CLUSTER == "mini" else CLUSTER, seed=SEED)
+cluster = labkit.connect(CLUSTER, seed=SEED)
 REGISTRY = {}          # a pretend image registry: tag -> image digest
 VULNERABLE_BASES = {"python:3.6-slim"}   # end-of-life base images the scanner rejects
 

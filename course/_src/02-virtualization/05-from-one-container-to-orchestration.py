@@ -214,7 +214,7 @@ check("m02-orchestrator-match")
 # cluster do the rest.
 
 # %%
-cluster = labkit.connect(None if CLUSTER == "mini" else CLUSTER, seed=SEED)
+cluster = labkit.connect(CLUSTER, seed=SEED)
 cluster.apply("""
 apiVersion: apps/v1
 kind: Deployment
