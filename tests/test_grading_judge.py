@@ -250,3 +250,21 @@ def test_sandbox_user_explains_an_unreachable_folder(tmp_path):
     out = _sandboxed(tmp_path, "--user", "nobody", code="print('ran')", python="/usr/bin/python3")
     assert "ran" not in out.stdout
     assert ("cannot reach" in out.stderr) if os.geteuid() == 0 else ("root" in out.stderr)
+
+
+def test_the_committed_corpus_is_what_build_py_writes(tmp_path):
+    """tests/grading_corpus/build.py is the corpus' source: no hand edits, no drift."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("corpus_build", CORPUS / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    build.build(execute_reference=False, out=tmp_path)
+    assert (tmp_path / "expected.json").read_text() == (CORPUS / "expected.json").read_text()
+    made = sorted(p.name for p in (tmp_path / "submissions").iterdir())
+    assert made == sorted(p.name for p in (CORPUS / "submissions").iterdir())
+    for name in made:
+        assert (tmp_path / "submissions" / name).read_bytes() == \
+            (CORPUS / "submissions" / name).read_bytes(), name
+    fresh = json.loads((tmp_path / "grading-demo.ipynb").read_text())
+    stored = json.loads((CORPUS / "grading-demo.ipynb").read_text())
+    assert [c["source"] for c in fresh["cells"]] == [c["source"] for c in stored["cells"]]

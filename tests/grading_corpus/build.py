@@ -151,8 +151,8 @@ def forge_stored_outputs(nb):
     return nb
 
 
-def build(execute_reference: bool = True) -> None:
-    subs = HERE / "submissions"
+def build(execute_reference: bool = True, out: Path = HERE) -> None:
+    subs = out / "submissions"
     subs.mkdir(exist_ok=True)
     expected = {}
     for name, (content, points, status) in CASES.items():
@@ -165,12 +165,12 @@ def build(execute_reference: bool = True) -> None:
                 forge_stored_outputs(nb)
             nbformat.write(nb, path)
         expected[name] = {"points": points, "status": status}
-    (HERE / "expected.json").write_text(json.dumps(expected, indent=1) + "\n")
+    (out / "expected.json").write_text(json.dumps(expected, indent=1) + "\n")
     ref = notebook(REFERENCE)
     if execute_reference:
         from nbclient import NotebookClient
         NotebookClient(ref, timeout=120, kernel_name="python3",
-                       resources={"metadata": {"path": str(HERE)}}).execute()
+                       resources={"metadata": {"path": str(out)}}).execute()
         for cell in ref.cells:
             cell.metadata.pop("execution", None)
             for n, out in enumerate(cell.get("outputs", [])):   # stable bytes on rebuild
@@ -178,7 +178,7 @@ def build(execute_reference: bool = True) -> None:
                 if view:
                     view["model_id"] = f"{cell['id']}-widget-{n}"
         ref.metadata.pop("widgets", None)
-    nbformat.write(ref, HERE / "grading-demo.ipynb")
+    nbformat.write(ref, out / "grading-demo.ipynb")
 
 
 if __name__ == "__main__":
