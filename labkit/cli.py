@@ -1,13 +1,15 @@
 """The ``labkit`` command. Subcommands:
 
 * ``labkit grade SUBMISSIONS... --out DIR``: grade submitted notebooks (:mod:`labkit.grading.cli`).
+* ``labkit serve [--nodes N] [--kubeconfig PATH]``: serve an in-memory cluster to real kubectl.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-SUBCOMMANDS = {"grade": ("labkit.grading.cli", "grade submitted notebooks")}
+SUBCOMMANDS = {"grade": ("labkit.grading.cli", "grade submitted notebooks"),
+               "serve": ("labkit.minicluster.http.cli", "serve an in-memory cluster to kubectl")}
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,30 @@
+"""``labkit serve`` starts a server that real kubectl can use, and stops cleanly."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from labkit._tools import kubectl_path
+
+
+def test_labkit_serve_then_kubectl_get_nodes(tmp_path):
+    kc = tmp_path / "kc.yaml"
+    proc = subprocess.Popen([sys.executable, "-m", "labkit.cli", "serve", "--port", "0",
+                             "--kubeconfig", str(kc), "--nodes", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(200):
+            if kc.exists():
+                break
+            time.sleep(0.1)
+        r = subprocess.run([kubectl_path(), "get", "nodes", "-o", "name"], capture_output=True,
+                           text=True, env=dict(os.environ, KUBECONFIG=str(kc)), timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.split() == ["node/node-1", "node/node-2"]
+        refused = subprocess.run([sys.executable, "-m", "labkit.cli", "serve", "--kubeconfig", str(kc)],
+                                 capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 2 and "exists" in refused.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
