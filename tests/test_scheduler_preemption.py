@@ -100,3 +100,17 @@ def test_explain_shows_preemption():
     nodes = [make_node("n1", cpu="1")]
     rec = explain(make_pod("p", cpu="1", priority=10), nodes, [make_pod("lo", cpu="1", node="n1")])
     assert rec["preemption"] == {"nominatedNode": "n1", "victims": ["default/lo"]}
+
+
+def test_nominated_pods_reserve_room_for_equal_or_higher_priority():
+    """RunFilterPluginsWithNominatedPods: a pod nominated to a node (after preemption) holds
+    its requests there against pods of lower priority, not against higher ones."""
+    nodes = [make_node("n1", cpu="2")]
+    snap = Snapshot(nodes)
+    waiting = PodInfo(make_pod("nominee", cpu="2", priority=100))
+    snap.nominated["n1"] = {waiting.key: waiting}
+    fw = Framework(rng=random.Random(0))
+    assert fw.schedule(make_pod("low", cpu="1", priority=10), snap).message == \
+        "0/1 nodes are available: 1 Insufficient cpu."
+    assert fw.schedule(make_pod("higher", cpu="1", priority=1000), snap).node == "n1"
+    assert fw.schedule(make_pod("nominee", cpu="2", priority=100), snap).node == "n1"

@@ -195,10 +195,10 @@ class Framework:
             return [], np.zeros(0, np.int64), 0
         k = num_feasible_nodes_to_find(self.percentage, n)
         start = self.next_start_node_index % n
-        visit = (np.arange(n) + start) % n   # step -> position in cands
         full = n == snap.num_nodes
         slots = snap.order() if full else np.array([ni.slot for ni in cands], np.int64)
-        steps, slow = self._fast_filter(state, pi, snap, filters, slots[visit], n)
+        visit_slots = np.concatenate((slots[start:], slots[:start]))  # in visiting order
+        steps, slow = self._fast_filter(state, pi, snap, filters, visit_slots, n)
         processed = n
         if not slow:
             chosen = steps[:k]
@@ -207,24 +207,24 @@ class Framework:
         else:
             picked = []
             for step in steps.tolist():
-                if self.run_filters(state, pi, cands[visit[step]], slow) is None:
+                if self.run_filters(state, pi, cands[(step + start) % n], slow) is None:
                     picked.append(step)
                     if len(picked) == k:
                         processed = step + 1
                         break
             chosen = np.array(picked, np.int64)
-        pos = visit[chosen]
+        pos = (chosen + start) % n  # positions in cands
         nodes = snap.node_array() if full else np.array(cands + [None], object)[:-1]
         feasible = nodes[pos].tolist()
         if not feasible or trace is not None:
             fits = set(chosen.tolist())
             for step in range(processed):
                 if step not in fits:
-                    ni = cands[visit[step]]
+                    ni = cands[(step + start) % n]
                     diagnosis.add(ni.name, self.run_filters(state, pi, ni, filters))
         if trace is not None:
             trace.update(to_find=k, feasible=[ni.name for ni in feasible],
-                         evaluated=[cands[visit[s]].name for s in range(processed)],
+                         evaluated=[cands[(s + start) % n].name for s in range(processed)],
                          statuses=dict(diagnosis.node_status))
         return feasible, slots[pos], processed
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .podinfo import CPU, EPHEMERAL, MEMORY, PodInfo, normalized_image_name, pod_info
+from .podinfo import CPU, EPHEMERAL, MEMORY, PodInfo, pod_info
 from ..quantity import parse_cpu, parse_memory
 
 HOSTNAME = "kubernetes.io/hostname"
@@ -69,10 +69,10 @@ class NodeInfo:
         self.alloc_eph = parse_memory(str(alloc.pop(EPHEMERAL, 0)))
         self.alloc_pods = parse_memory(str(alloc.pop("pods", 0)))
         self.alloc_scalars = {k: parse_memory(str(v)) for k, v in alloc.items()}
-        self.images = {}
+        self.images = {}  # as reported (upstream does not normalize node-side names)
         for img in status.get("images") or ():
             for n in img.get("names") or ():
-                self.images[normalized_image_name(n)] = int(img.get("sizeBytes") or 0)
+                self.images[n] = int(img.get("sizeBytes") or 0)
         self.zone = zone_key(self.labels)
 
     # -- pods ---------------------------------------------------------------------------------
@@ -195,6 +195,10 @@ class Snapshot:
         self.image_nodes: dict = {}
         self.nominated: dict = {}  # node name -> {pod key: PodInfo} (preemption)
         self.by_slot: dict[int, NodeInfo] = {}
+        self.taint_groups: dict[tuple, set] = {}  # hard-tainted nodes by identical taint list
+        self._taint_of: dict[int, tuple] = {}
+        self.cordoned: set = set()      # slots of nodes with spec.unschedulable
+        self.soft_tainted: set = set()  # slots of nodes with PreferNoSchedule taints
         self.generation = 0
         self.affinity_pods = 0       # pods with any pod (anti-)affinity term, cluster-wide
         self.anti_affinity_pods = 0  # pods with a required anti-affinity term
@@ -264,6 +268,9 @@ class Snapshot:
             self.index.add(pi, ni.slot, -1)
         for k in self.cols:
             self.cols[k][ni.slot] = 0
+        self._group_taints(ni.slot, None)
+        self.cordoned.discard(ni.slot)
+        self.soft_tainted.discard(ni.slot)
         self._free.append(ni.slot)
         del self.by_slot[ni.slot]
         ni.node, ni.slot = None, -1
@@ -305,9 +312,24 @@ class Snapshot:
         c["alloc_cpu"][s], c["alloc_mem"][s] = ni.alloc_cpu, ni.alloc_mem
         c["alloc_eph"][s], c["alloc_pods"][s] = ni.alloc_eph, ni.alloc_pods
         c["unschedulable"][s] = ni.unschedulable
-        c["hard_taints"][s] = any(t.get("effect") in ("NoSchedule", "NoExecute") for t in ni.taints)
+        hard = any(t.get("effect") in ("NoSchedule", "NoExecute") for t in ni.taints)
+        c["hard_taints"][s] = hard
+        self._group_taints(s, tuple((t.get("key"), t.get("value"), t.get("effect"))
+                                    for t in ni.taints) if hard else None)
         c["soft_taints"][s] = sum(1 for t in ni.taints if t.get("effect") == "PreferNoSchedule")
+        for flag, group in ((ni.unschedulable, self.cordoned), (c["soft_taints"][s] > 0, self.soft_tainted)):
+            (group.add if flag else group.discard)(s)
         self._write_usage(ni)
+
+    def _group_taints(self, slot: int, key) -> None:
+        old = self._taint_of.pop(slot, None)
+        if old is not None:
+            self.taint_groups[old].discard(slot)
+            if not self.taint_groups[old]:
+                del self.taint_groups[old]
+        if key is not None:
+            self._taint_of[slot] = key
+            self.taint_groups.setdefault(key, set()).add(slot)
 
     def _write_usage(self, ni: NodeInfo) -> None:
         c, s = self.cols, ni.slot

@@ -68,6 +68,7 @@ class SchedulingQueue:
     def __init__(self, now):
         self.now = now
         self.pods: dict[str, QueuedPod] = {}
+        self._parked: dict[str, QueuedPod] = {}  # unschedulablePods (and gated pods)
         self._active: list = []
         self._backoff: list = []     # rejected pods: (expiry, -priority, timestamp, seq, key)
         self._errors: list = []      # failed with an error: (expiry, seq, key)
@@ -99,7 +100,7 @@ class SchedulingQueue:
     def delete(self, key: str) -> None:
         qp = self.pods.pop(key, None)
         if qp is not None:
-            qp.where = None
+            self._set(qp, None)
 
     def __contains__(self, key: str) -> bool:
         return key in self.pods
@@ -114,7 +115,7 @@ class SchedulingQueue:
         qp = self._pop_heap(self._active, ACTIVE) or self._pop_heap(self._backoff, BACKOFF)
         if qp is None:
             return None
-        qp.where = "in-flight"
+        self._set(qp, "in-flight")
         qp.attempts += 1
         if qp.initial_attempt is None:
             qp.initial_attempt = self.now()
@@ -144,7 +145,7 @@ class SchedulingQueue:
         if error or changed:
             self._push(qp, BACKOFF)
         else:
-            qp.where = UNSCHEDULABLE
+            self._set(qp, UNSCHEDULABLE)
 
     # -- cluster events ---------------------------------------------------------------------------
     def move_all(self, event: str) -> int:
@@ -156,7 +157,7 @@ class SchedulingQueue:
         else:
             self.move_request_cycle = self.scheduling_cycle
         moved = 0
-        for qp in list(self.pods.values()):
+        for qp in list(self._parked.values()):
             if qp.where != UNSCHEDULABLE:
                 continue
             if pod_event and not (qp.plugins & POD_CHANGE_PLUGINS):
@@ -168,7 +169,7 @@ class SchedulingQueue:
     def flush_unschedulable_leftover(self) -> int:
         """Pods parked longer than 5 minutes are retried anyway."""
         now, moved = self.now(), 0
-        for qp in list(self.pods.values()):
+        for qp in list(self._parked.values()):
             if qp.where == UNSCHEDULABLE and now - qp.timestamp > POD_MAX_IN_UNSCHEDULABLE_PODS_SECONDS:
                 self._requeue(qp)
                 moved += 1
@@ -198,7 +199,8 @@ class SchedulingQueue:
         return qp.backoff_expiry() + 1.0
 
     def parked(self) -> int:
-        return sum(1 for qp in self.pods.values() if qp.where == UNSCHEDULABLE)
+        """How many pods wait in unschedulablePods or gated."""
+        return len(self._parked)
 
     def summary(self) -> dict:
         """How many pods sit where (for teaching and tests)."""
@@ -209,9 +211,17 @@ class SchedulingQueue:
         return out
 
     # -- internals ------------------------------------------------------------------------------
+    def _set(self, qp: QueuedPod, where) -> None:
+        """Record where a pod is; parked pods are also kept in ``_parked``."""
+        qp.where = where
+        if where in (UNSCHEDULABLE, GATED):
+            self._parked[qp.key] = qp
+        else:
+            self._parked.pop(qp.key, None)
+
     def _requeue(self, qp: QueuedPod) -> None:
         if qp.info.gated:
-            qp.where = GATED
+            self._set(qp, GATED)
         elif qp.backing_off(self.now()):
             self._push(qp, BACKOFF)
         else:
@@ -219,12 +229,13 @@ class SchedulingQueue:
 
     def _to_active(self, qp: QueuedPod) -> None:
         if qp.info.gated:  # PreEnqueue: SchedulingGates
-            qp.where = GATED
+            self._set(qp, GATED)
         else:
             self._push(qp, ACTIVE)
 
     def _push(self, qp: QueuedPod, where: str) -> None:
-        qp.where, qp.seq = where, next(self._seq)
+        self._set(qp, where)
+        qp.seq = next(self._seq)
         if where == ACTIVE:
             heapq.heappush(self._active, (-qp.info.priority, qp.timestamp, qp.seq, qp.key))
         elif qp.error:

@@ -72,7 +72,7 @@ class Scheduler:
 
     def __init__(self, ctx=None, *, api=None, loop=None, informers=None, recorder=None,
                  rng=None, explain_log=None, percentage_of_nodes_to_score: int = 0,
-                 explain_nodes: int = 100):
+                 explain_nodes: int = 20):
         if ctx is not None:
             api, loop, informers = ctx.api, ctx.loop, ctx.informers
             recorder, explain_log = ctx.recorder, ctx.explain
@@ -151,6 +151,9 @@ class Scheduler:
             if changed:
                 self._moved("AssignedPodUpdate" if (old.get("spec") or {}).get("nodeName")
                             else "AssignedPodAdd")
+        elif (new.get("status") or {}).get("phase") in TERMINAL:
+            self.queue.delete(key)  # finished before it was ever scheduled
+            self._untrack_nomination(key)
         elif self._responsible(new):
             info = PodInfo(new)
             self._track_nomination(info)

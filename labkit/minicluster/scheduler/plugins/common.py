@@ -15,17 +15,14 @@ HARD_EFFECTS = ("NoSchedule", "NoExecute")
 
 
 def toleration_mask(snap, pod) -> np.ndarray:
-    """Nodes whose NoSchedule/NoExecute taints the pod all tolerates."""
-    hard = snap.cols["hard_taints"]
-    mask = ~hard
-    if pod.tolerations:  # tainted nodes: decide once per distinct taint list
-        verdict: dict = {}
-        for slot in np.flatnonzero(hard):
-            taints = snap.by_slot[int(slot)].taints
-            key = repr(taints)
-            if key not in verdict:
-                verdict[key] = first_untolerated(taints, pod.tolerations, HARD_EFFECTS) is None
-            mask[slot] = verdict[key]
+    """Nodes whose NoSchedule/NoExecute taints the pod all tolerates (decided once per
+    distinct taint list)."""
+    mask = ~snap.cols["hard_taints"]
+    if pod.tolerations:
+        for slots in snap.taint_groups.values():
+            ni = snap.by_slot[next(iter(slots))]
+            if first_untolerated(ni.taints, pod.tolerations, HARD_EFFECTS) is None:
+                mask[list(slots)] = True
     return mask
 
 

@@ -23,6 +23,6 @@ class NodeUnschedulable(Plugin):
         return None
 
     def filter_mask(self, state, pod, snap):
-        if tolerated(pod.tolerations, UNSCHEDULABLE_TAINT):
+        if not snap.cordoned or tolerated(pod.tolerations, UNSCHEDULABLE_TAINT):
             return True
         return ~snap.cols["unschedulable"]

@@ -10,6 +10,8 @@ Upstream: pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .base import Plugin
 from .common import toleration_mask
 from ..helpers import default_normalize, first_untolerated, tolerated
@@ -31,7 +33,7 @@ class TaintToleration(Plugin):
         return unresolvable(reason(taint)) if taint is not None else None
 
     def filter_mask(self, state, pod, snap):
-        return toleration_mask(snap, pod)
+        return toleration_mask(snap, pod) if snap.taint_groups else True
 
     def pre_score(self, state, pod, snap, nodes, slots):
         # getAllTolerationPreferNoSchedule: tolerations with an empty or PreferNoSchedule effect
@@ -46,6 +48,8 @@ class TaintToleration(Plugin):
                    if t.get("effect") == "PreferNoSchedule" and not tolerated(tols, t))
 
     def score_vector(self, state, pod, snap, slots):
+        if not snap.soft_tainted:
+            return np.zeros(len(slots), np.int64)
         if state[self.name]:
             return None
         return snap.cols["soft_taints"][slots]
