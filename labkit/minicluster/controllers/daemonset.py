@@ -69,10 +69,41 @@ def node_matches(spec: dict, node: dict) -> bool:
     return node_selector_matches(required, labels, node["metadata"]["name"])
 
 
+_PREPARED: dict = {}  # (uid, resourceVersion) -> template spec with daemon tolerations
+
+
+def _daemon_pod_spec(ds: dict) -> dict:
+    """The pod spec NodeShouldRunDaemonPod judges (NewPod: template + tolerations), built once
+    per DaemonSet version - 5,000 nodes ask about the same one."""
+    key = (ds["metadata"].get("uid"), ds["metadata"].get("resourceVersion"))
+    spec = _PREPARED.get(key)
+    if spec is None:
+        if len(_PREPARED) > 1000:
+            _PREPARED.clear()
+        spec = clone(ds["spec"]["template"].get("spec") or {})
+        add_daemon_tolerations(spec)
+        _PREPARED[key] = spec
+    return spec
+
+
+_ANSWERS: dict = {}  # (node version, DaemonSet version) -> (should run, should continue)
+
+
 def node_should_run(node: dict, ds: dict) -> tuple[bool, bool]:
-    """NodeShouldRunDaemonPod → (should run, should continue running)."""
-    spec = clone(ds["spec"]["template"].get("spec") or {})
-    add_daemon_tolerations(spec)
+    """NodeShouldRunDaemonPod → (should run, should continue running). The answer depends only
+    on the node and the DaemonSet, so it is remembered per version of both."""
+    nm, dm = node["metadata"], ds["metadata"]
+    key = (nm.get("uid"), nm.get("resourceVersion"), dm.get("uid"), dm.get("resourceVersion"))
+    answer = _ANSWERS.get(key) if None not in key else None
+    if answer is None:
+        if len(_ANSWERS) > 200_000:
+            _ANSWERS.clear()
+        answer = _ANSWERS[key] = _node_should_run(node, ds)
+    return answer
+
+
+def _node_should_run(node: dict, ds: dict) -> tuple[bool, bool]:
+    spec = _daemon_pod_spec(ds)
     name = node["metadata"]["name"]
     if spec.get("nodeName") and spec["nodeName"] != name:
         return False, False
@@ -249,11 +280,16 @@ class DaemonSetController(Controller):
         if error is not None:
             raise error
 
-    def node_to_pods(self, ds: dict) -> dict[str, list[dict]]:
-        """getNodesToDaemonPods: claimed pods by target node (terminal deleted pods skipped)."""
-        sel = from_label_selector(ds["spec"].get("selector"))
-        pods = self.pod_claims.claim(ds, sel, self.pods.owned_by(ds["metadata"]["uid"]),
-                                     self.pod_orphans.list(ds["metadata"]["namespace"]))
+    def node_to_pods(self, ds: dict, claim: bool = False) -> dict[str, list[dict]]:
+        """getNodesToDaemonPods: our pods by target node (terminal deleted pods skipped).
+        With ``claim`` orphans are adopted first (once per sync is enough)."""
+        uid = ds["metadata"]["uid"]
+        if claim:
+            sel = from_label_selector(ds["spec"].get("selector"))
+            pods = self.pod_claims.claim(ds, sel, self.pods.owned_by(uid),
+                                         self.pod_orphans.list(ds["metadata"]["namespace"]))
+        else:
+            pods = [p for p in self.pods.owned_by(uid) if (owner_of(p) or {}).get("uid") == uid]
         out: dict[str, list[dict]] = {}
         for p in pods:
             if p["metadata"].get("deletionTimestamp") and \
@@ -263,7 +299,7 @@ class DaemonSetController(Controller):
         return out
 
     def manage(self, ds: dict, nodes: list[dict], h: str) -> None:
-        by_node = self.node_to_pods(ds)
+        by_node = self.node_to_pods(ds, claim=True)
         create, delete = [], []
         for node in nodes:
             c, d = self.pods_should_be_on_node(node, by_node, ds)
