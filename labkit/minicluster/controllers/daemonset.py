@@ -69,41 +69,12 @@ def node_matches(spec: dict, node: dict) -> bool:
     return node_selector_matches(required, labels, node["metadata"]["name"])
 
 
-_PREPARED: dict = {}  # (uid, resourceVersion) -> template spec with daemon tolerations
-
-
-def _daemon_pod_spec(ds: dict) -> dict:
-    """The pod spec NodeShouldRunDaemonPod judges (NewPod: template + tolerations), built once
-    per DaemonSet version - 5,000 nodes ask about the same one."""
-    key = (ds["metadata"].get("uid"), ds["metadata"].get("resourceVersion"))
-    spec = _PREPARED.get(key)
+def node_should_run(node: dict, ds: dict, spec: dict | None = None) -> tuple[bool, bool]:
+    """NodeShouldRunDaemonPod → (should run, should continue running). ``spec``: the daemon
+    pod spec (template + tolerations) if already built."""
     if spec is None:
-        if len(_PREPARED) > 1000:
-            _PREPARED.clear()
         spec = clone(ds["spec"]["template"].get("spec") or {})
         add_daemon_tolerations(spec)
-        _PREPARED[key] = spec
-    return spec
-
-
-_ANSWERS: dict = {}  # (node version, DaemonSet version) -> (should run, should continue)
-
-
-def node_should_run(node: dict, ds: dict) -> tuple[bool, bool]:
-    """NodeShouldRunDaemonPod → (should run, should continue running). The answer depends only
-    on the node and the DaemonSet, so it is remembered per version of both."""
-    nm, dm = node["metadata"], ds["metadata"]
-    key = (nm.get("uid"), nm.get("resourceVersion"), dm.get("uid"), dm.get("resourceVersion"))
-    answer = _ANSWERS.get(key) if None not in key else None
-    if answer is None:
-        if len(_ANSWERS) > 200_000:
-            _ANSWERS.clear()
-        answer = _ANSWERS[key] = _node_should_run(node, ds)
-    return answer
-
-
-def _node_should_run(node: dict, ds: dict) -> tuple[bool, bool]:
-    spec = _daemon_pod_spec(ds)
     name = node["metadata"]["name"]
     if spec.get("nodeName") and spec["nodeName"] != name:
         return False, False
@@ -179,9 +150,30 @@ class DaemonSetController(Controller):
         self.pod_claims = ClaimManager(self, "pods")
         self.rev_claims = ClaimManager(self, "controllerrevisions")
         self.backoff = _Backoff(self.clock)
+        self._answers: dict = {}
+        self._specs: dict = {}
         self.sets.add_handler(self._enqueue, lambda old, new: self._enqueue(new), self._enqueue)
         self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
         self.nodes.add_handler(self._node_added, self._node_updated, self._node_deleted)
+
+    def should_run(self, node: dict, ds: dict) -> tuple[bool, bool]:
+        """:func:`node_should_run`, remembered per version of the node and of the DaemonSet
+        (the answer depends on nothing else; a 5,000-node sync asks it many times)."""
+        nm, dm = node["metadata"], ds["metadata"]
+        dkey = (dm.get("uid"), dm.get("resourceVersion"))
+        key = (nm.get("uid"), nm.get("resourceVersion")) + dkey
+        answer = self._answers.get(key)
+        if answer is None:
+            spec = self._specs.get(dkey)
+            if spec is None:
+                spec = clone(ds["spec"]["template"].get("spec") or {})
+                add_daemon_tolerations(spec)
+                self._specs[dkey] = spec
+            if len(self._answers) > 200_000:
+                self._answers.clear()
+                self._specs.clear()
+            answer = self._answers[key] = node_should_run(node, ds, spec)
+        return answer
 
     # -- handlers ---------------------------------------------------------------------------
     def _enqueue(self, ds: dict) -> None:
@@ -232,7 +224,7 @@ class DaemonSetController(Controller):
 
     def _node_added(self, node: dict) -> None:
         for ds in self.sets.list():
-            if node_should_run(node, ds)[0]:
+            if self.should_run(node, ds)[0]:
                 self._enqueue(ds)
 
     def _node_updated(self, old: dict, new: dict) -> None:
@@ -240,7 +232,7 @@ class DaemonSetController(Controller):
                 old["metadata"].get("labels") == new["metadata"].get("labels"):
             return
         for ds in self.sets.list():
-            if node_should_run(old, ds) != node_should_run(new, ds):
+            if self.should_run(old, ds) != self.should_run(new, ds):
                 self._enqueue(ds)
 
     def _node_deleted(self, node: dict) -> None:
@@ -313,7 +305,7 @@ class DaemonSetController(Controller):
 
     def pods_should_be_on_node(self, node: dict, by_node: dict, ds: dict):
         name = node["metadata"]["name"]
-        should_run, should_continue = node_should_run(node, ds)
+        should_run, should_continue = self.should_run(node, ds)
         pods = by_node.get(name)
         create, delete = [], []
         if should_run and not pods:
@@ -400,7 +392,7 @@ class DaemonSetController(Controller):
         by_node = self.node_to_pods(ds)
         desired = 0
         for node in nodes:
-            if node_should_run(node, ds)[0]:
+            if self.should_run(node, ds)[0]:
                 desired += 1
                 by_node.setdefault(node["metadata"]["name"], [])
         ru = (ds["spec"].get("updateStrategy") or {}).get("rollingUpdate") or {}
@@ -492,7 +484,7 @@ class DaemonSetController(Controller):
                            "numberAvailable"), 0)
         for node in nodes:
             pods = by_node.get(node["metadata"]["name"]) or []
-            if node_should_run(node, ds)[0]:
+            if self.should_run(node, ds)[0]:
                 c["desiredNumberScheduled"] += 1
                 if not pods:
                     continue
