@@ -19,8 +19,9 @@ FILES = sorted(p for p in CORPUS.rglob("*.yaml"))
 #: files that must be refused, and the error text a real cluster gives
 REFUSED = {
     "application/job/cronjob.yaml": 'no matches for kind "CronJob" in version "batch/v1beta1"',
-    # preference/weight under the *required* node affinity terms: an invalid object
-    "pods/pod-with-node-affinity.yaml": "is invalid",
+    # a list where the API expects a NodeSelector object under the *required* node affinity:
+    # the API server's decoder refuses the body (400) before validation runs
+    "pods/pod-with-node-affinity.yaml": "cannot be handled as a Pod",
 }
 #: pods that stay Pending by design (and why)
 PENDING = {
@@ -29,6 +30,25 @@ PENDING = {
     "pods/pod-nginx-required-affinity.yaml": "requires a node labelled disktype=ssd",
     "pods/pod-with-pod-affinity.yaml": "requires a pod labelled security=S1 in the same zone "
                                        "(and nodes carrying a zone label): none exists",
+    "pods/pod-configmap-volume.yaml": "mounts ConfigMap special-config, which the docs create in an "
+                                      "earlier step: FailedMount until it exists",
+    # StatefulSets with volumeClaimTemplates: this cluster has no StorageClass/provisioner yet,
+    # so the claims stay Pending and so do the pods (FailedMount "... is not bound")
+    "application/web/web.yaml": "claims unbound (no provisioner)",
+    "application/web/web-parallel.yaml": "claims unbound (no provisioner)",
+    "application/mysql/mysql-statefulset.yaml": "claims unbound (no provisioner)",
+    "controllers/statefulset.yaml": "claims unbound (no provisioner)",
+}
+#: pods bound to a node that does not exist are deleted by the pod garbage collector
+#: (pkg/controller/podgc gcOrphaned, after its 40 s quarantine)
+ORPHANED = {"pods/pod-nginx-specific-node.yaml"}
+#: Jobs designed to fail (exit code 42 matches the podFailurePolicy FailJob rule)
+FAILING_JOBS = {"controllers/job-pod-failure-policy-example.yaml": "PodFailurePolicy"}
+#: behaviour the mini cluster does not model yet, asserted so a fix forces an update here
+KNOWN_GAPS = {
+    # a hostPath mount of the single file /etc/machine-id: node files are not modelled, so the
+    # init container's `cat /etc/machine-id` fails and the pods stay in Init
+    "application/basic-daemonset.yaml": "hostPath file mounts of node files",
 }
 #: namespaces some examples expect to exist (the docs create them in an earlier step)
 NAMESPACES = ["cpu-example", "mem-example", "qos-example", "development", "quota-mem-cpu-example",
@@ -70,6 +90,8 @@ def steady(c, path):
             conds = {x["type"]: x["status"] for x in d["status"].get("conditions", [])}
             if d["spec"]["replicas"]:
                 assert conds.get("Available") == "True", (rel, d["status"])
+        elif kind == "Pod" and rel in ORPHANED:
+            assert not c.exists("pods", name, ns), (rel, "should have been garbage-collected")
         elif kind == "Pod" and rel not in PENDING:
             phase = c.api.get("pods", name, ns)["status"]["phase"]
             assert phase in ("Running", "Succeeded"), (rel, phase)
@@ -78,11 +100,18 @@ def steady(c, path):
             assert p["status"]["phase"] == "Pending", (rel, PENDING[rel])
         elif kind == "Job":
             j = c.api.get("jobs", name, ns)
-            assert any(x["type"] == "Complete" and x["status"] == "True"
+            want, reason = ("Failed", FAILING_JOBS[rel]) if rel in FAILING_JOBS else ("Complete", None)
+            assert any(x["type"] == want and x["status"] == "True" and reason in (None, x.get("reason"))
                        for x in j["status"].get("conditions", [])), (rel, j["status"])
+        elif kind == "DaemonSet" and rel in KNOWN_GAPS:
+            ds = c.api.get("daemonsets", name, ns)["status"]
+            assert ds["desiredNumberScheduled"] == 3 and ds.get("numberReady", 0) == 0, (rel, ds)
         elif kind == "DaemonSet":
             ds = c.api.get("daemonsets", name, ns)["status"]
             assert ds["desiredNumberScheduled"] == ds["numberReady"] > 0, (rel, ds)
+        elif kind == "StatefulSet" and rel in PENDING:
+            sts = c.api.get("statefulsets", name, ns)
+            assert sts["status"].get("readyReplicas", 0) == 0, (rel, PENDING[rel])
         elif kind == "StatefulSet":
             sts = c.api.get("statefulsets", name, ns)
             assert sts["status"].get("readyReplicas", 0) == sts["spec"]["replicas"], (rel, sts["status"])
