@@ -174,3 +174,20 @@ def test_schedule_errors_match_robfig():
     with pytest.raises(ScheduleError):
         Schedule("61 * * * *")
     assert Schedule("0 0 31 2 *").next(T0) is None  # no 31 February: InvalidSchedule
+
+
+def test_cronjob_on_minicluster():
+    """Through MiniCluster: every 5 minutes for half an hour, busybox Jobs that complete."""
+    from labkit.minicluster.cluster import MiniCluster
+    c = MiniCluster(nodes=2, seed=4)
+    c.apply({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "hello"},
+             "spec": {"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": {"spec": {
+                 "restartPolicy": "OnFailure", "containers": [
+                     {"name": "hello", "image": "busybox:1.36",
+                      "command": ["sh", "-c", "date; echo Hello"]}]}}}}}})
+    c.run(30 * 60 + 30)
+    st = c.api.get("cronjobs", "hello", "default")["status"]
+    assert st["lastScheduleTime"] == "2025-01-01T00:30:00Z"
+    assert "lastSuccessfulTime" in st
+    names = sorted(j["metadata"]["name"] for j in c.api.list("jobs", "default")["items"])
+    assert names == [f"hello-{28928160 + m}" for m in (20, 25, 30)]  # history limit 3

@@ -198,3 +198,27 @@ def test_ttl_after_finished_deletes_the_job():
     h.loop.run_until(done + 20)
     gone = h.api.list("jobs")["items"]
     assert gone == [] or gone[0]["metadata"].get("deletionTimestamp")  # foreground: GC finishes
+
+
+def test_jobs_on_minicluster():
+    """Through MiniCluster (busybox runs the shell command): completions, then the 10 s / 20 s
+    back-off between failed attempts and BackoffLimitExceeded."""
+    from labkit.minicluster.cluster import MiniCluster
+
+    def busybox_job(name, cmd, **spec):
+        j = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name}, "spec": {
+            "template": {"spec": {"restartPolicy": "Never", "containers": [
+                {"name": "c", "image": "busybox:1.36", "command": ["sh", "-c", cmd]}]}}}}
+        j["spec"].update(spec)
+        return j
+    c = MiniCluster(nodes=3, seed=1)
+    c.apply(busybox_job("ok", "sleep 3; echo done", completions=2, parallelism=2))
+    c.apply(busybox_job("bad", "sleep 1; exit 1", backoffLimit=2))
+    c.run(120)
+    ok, bad = c.api.get("jobs", "ok", "default"), c.api.get("jobs", "bad", "default")
+    assert ok["status"]["succeeded"] == 2 and cond(ok, "Complete")["status"] == "True"
+    assert cond(bad, "Failed")["reason"] == "BackoffLimitExceeded" and bad["status"]["failed"] == 3
+    starts = sorted(parse_rfc3339(p["metadata"]["creationTimestamp"]) - T0
+                    for p in c.api.list("pods", "default")["items"]
+                    if p["metadata"]["name"].startswith("bad-"))
+    assert starts[1] - starts[0] >= 10 and starts[2] - starts[1] >= 20
