@@ -47,7 +47,7 @@ def test_without_a_final_record_the_last_recorded_state_is_used():
     records = [rec("check", "demo-sum", total=108), rec("check", "demo-quiz", mean=18)]
     scored = judge.score_check("demo-sum", records, 5)
     assert scored["points"] == 2
-    assert scored["evidence"] == "in the last state recorded before the notebook stopped"
+    assert scored["evidence"] == "recorded last, before the notebook stopped"
     assert judge.score_check("demo-sum", [], 5)["evidence"] == "no evidence"
 
 

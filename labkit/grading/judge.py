@@ -73,7 +73,7 @@ def candidates(check_id: str, records: list[dict]) -> list[tuple[str, dict]]:
     if finals:
         out.append(("at the end of the notebook", finals[-1]))
     elif records:
-        out.append(("in the last state recorded before the notebook stopped",
+        out.append(("recorded last, before the notebook stopped",
                     merged_state(records)))
     return out
 
