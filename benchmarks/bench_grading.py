@@ -101,7 +101,8 @@ def time_nbgrader(nbgrader: str, subs: Path, work: Path) -> dict:
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3", "language": "python"}))
     env = dict(os.environ, JUPYTER_PATH=str(work / "jupyter"), LABKIT_CLUSTER="mini",
-               PYTHONHASHSEED="0")
+               PYTHONHASHSEED="0",  # nbgrader runs `alembic` from its own environment
+               PATH=os.pathsep.join([str(Path(nbgrader).parent), os.environ.get("PATH", "")]))
     run = lambda *args: subprocess.run([nbgrader, *args], cwd=course, env=env,  # noqa: E731
                                        capture_output=True, text=True)
     gen = run("generate_assignment", "ps1", "--force")

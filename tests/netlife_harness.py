@@ -189,6 +189,9 @@ class Harness:
         self.network = self.ctx.network = Network(self.ctx)
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.api.create("namespaces", namespace(ns))
+        from labkit.minicluster import rbac  # every component writes with its real identity
+        rbac.bootstrap_policy(self.api)
+        self.api.authorizer = rbac.Authorizer(self.api)
         self.start_delay, self.delete_delay = start_delay, delete_delay
         self.manager = ControllerManager(self.ctx, enabled=controllers)
         if scheduler:

@@ -210,3 +210,20 @@ def test_result_displays_like_a_terminal(cluster):
     assert run(cluster, "get ns default -o json").json()["metadata"]["name"] == "default"
     missing = run(cluster, "get ns nope")
     assert repr(missing) == 'Error from server (NotFound): namespaces "nope" not found' and not missing
+
+
+def test_get_watch_prints_changes_while_time_passes(cluster):
+    """get -w: the table, then a row per change, columns only widening (tabwriter
+    RememberWidths); in a notebook the watch ends when the cluster is quiet."""
+    ok(cluster, "create deployment web --image=nginx:1.25 --replicas=1")
+    ok(cluster, "rollout status deployment/web")
+    ok(cluster, "scale deploy web --replicas=2")
+    lines = ok(cluster, "get pods -w").stdout.splitlines()
+    assert lines[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    statuses = [line.split()[2] for line in lines[1:]]
+    assert statuses[0] == "Running" and statuses[-1] == "Running" and "ContainerCreating" in statuses
+    assert all(len(line) >= len(lines[1]) - 1 for line in lines[2:])
+    r = ok(cluster, "get deploy web -w --output-watch-events --request-timeout=5s")
+    assert r.stdout.splitlines()[0].split()[:2] == ["EVENT", "NAME"]
+    assert r.stdout.splitlines()[1].startswith("ADDED      web")
+    assert run(cluster, "get pods,svc -w").stderr == "error: you may only specify a single resource type\n"

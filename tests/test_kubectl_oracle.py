@@ -273,3 +273,23 @@ def test_a_session_of_changes_matches_real_kubectl(oracle):
         ours = run(b, line, stdin=stdin)
         assert ours.exception is None, (line, ours.exception)
         assert (ours.stdout, ours.stderr, ours.returncode) == expected, line
+
+
+def test_diff_matches_real_kubectl_up_to_temporary_paths(oracle):
+    """kubectl diff runs ``diff -u -N`` on two temporary directories with random names and file
+    times; everything else must be identical."""
+    import re
+    real, b = oracle
+    at = time.time() + 2
+
+    def norm(text):
+        text = re.sub(r"/tmp/(LIVE|MERGED)-\d+", r"/tmp/\1", text)
+        return re.sub(r"\t\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ [+-]\d{4}", "\tTIME", text)
+
+    for manifest in (APP.replace("app-cfg", "diff-cfg").replace("name: app", "name: diffapp"),
+                     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {b: hello, c: new}\n"):
+        out, err, code = real("diff -f -", manifest, at)
+        catch_up(b, at)
+        ours = run(b, "diff -f -", stdin=manifest)
+        assert ours.exception is None
+        assert (norm(ours.stdout), ours.stderr, ours.returncode) == (norm(out), err, code)

@@ -217,3 +217,34 @@ def test_not_ready_node_gets_not_ready_taints_and_they_swap():
     h.run(70)
     assert sorted(taints(h, "node-1")) == [("node.kubernetes.io/unreachable", "NoExecute"),
                                            ("node.kubernetes.io/unreachable", "NoSchedule")]
+
+
+def test_node_failure_end_to_end_in_a_mini_cluster():
+    """The whole timeline through MiniCluster(nodes=3): the kubelet stops → NotReady after the
+    grace period → taints → pods evicted 300 s later (DefaultTolerationSeconds) → replaced on
+    other nodes by the ReplicaSet → the node recovers and loses its taints."""
+    from labkit.minicluster.cluster import MiniCluster
+    c = MiniCluster(nodes=3, seed=7)
+    c.apply(deployment(replicas=3))
+    c.settle()
+    c.run(30)
+    pods = c.api.list("pods", "default")["items"]
+    assert {t["key"] for t in pods[0]["spec"]["tolerations"]} == {"node.kubernetes.io/not-ready",
+                                                                   "node.kubernetes.io/unreachable"}
+    victim = pods[0]["spec"]["nodeName"]
+    c.fail_node(victim)
+    c.run(60)
+    node = c.api.get("nodes", victim)
+    assert condition(node, "Ready")["status"] == "Unknown"
+    c.run(10)
+    assert ("node.kubernetes.io/unreachable", "NoExecute") in \
+        [(t["key"], t["effect"]) for t in c.api.get("nodes", victim)["spec"]["taints"]]
+    c.run(310)
+    pods = c.api.list("pods", "default")["items"]
+    live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+    assert len(live) == 3 and victim not in {p["spec"]["nodeName"] for p in live}
+    assert any(p["spec"]["nodeName"] == victim and p["metadata"].get("deletionTimestamp") for p in pods)
+    c.recover_node(victim)
+    c.run(30)
+    node = c.api.get("nodes", victim)
+    assert condition(node, "Ready")["status"] == "True" and not node["spec"].get("taints")

@@ -32,6 +32,9 @@ def cmd_get(ctx, p):
                            "See 'kubectl get -h' for help and examples")
     output = p.get("output") or ""
     fmt, _ = printers.parse_output(output)
+    if (p.get("watch") or p.get("watch-only")) and fmt in ("", "wide") and not p.get("filename"):
+        from . import watch
+        return watch.watch(ctx, p, builder.targets(ctx.backend, p.args)[0], fmt == "wide")
     groups = fetch(ctx, p)  # [(rt, [objs], named)]
     objs = [o for _, items, _ in groups for o in items]
     if p.get("sort-by"):

@@ -160,8 +160,6 @@ class APIServer:
         meta = obj["metadata"]
         ns = self._namespace_for(rt, obj, namespace)
         self._authorize(user, "create", rt, ns)
-        if not meta.get("name") and meta.get("generateName"):
-            meta["name"] = f"{meta['generateName']}{self.random_suffix()}"
         if meta.get("resourceVersion"):
             raise errors.internal("resourceVersion should not be set on objects to be created")
         for f in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
@@ -170,16 +168,21 @@ class APIServer:
         self._decode_stage(rt, defaulting.apply_defaults, rt, obj)
         self._stage("mutating admission", ", ".join(self.admission.mutating_names()))
         obj = self.admission.mutate("CREATE", rt, obj, None, user)
+        meta = obj["metadata"]
+        # store.Create: generate the name, fill uid/creationTimestamp, then the strategy
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = f"{meta['generateName']}{self.random_suffix()}"
+        meta["uid"] = self.new_uid()
+        meta["creationTimestamp"] = self.clock.timestamp()
         strategy.prepare_for_create(rt.kind, obj)
+        defaulting.prepare_for_create(rt, obj)
         causes = self._decode_stage(rt, validation.validate, rt, obj, None)
         if causes:
             self._stage("validation", f"{len(causes)} error(s)")
             raise errors.invalid(rt.kind, meta.get("name", ""), causes, rt.group)
         self._stage("validation", "ok")
-        self.admission.validate("CREATE", rt, obj, None, user)
+        self.admission.validate("CREATE", rt, obj, None, user, dry_run=dry_run)
         self._stage("validating admission", ", ".join(self.admission.validating_names()))
-        meta["uid"] = self.new_uid()
-        meta["creationTimestamp"] = self.clock.timestamp()
         if dry_run:
             return obj
         kv = self._store_new(rt, ns, obj)
@@ -303,7 +306,7 @@ class APIServer:
                 meta[f] = old_meta[f]
             else:
                 meta.pop(f, None)
-        self._decode_stage(rt, defaulting.apply_defaults, rt, obj)
+        self._decode_stage(rt, defaulting.apply_defaults, rt, obj, subresource)
         if subresource not in ("status", "finalize"):
             obj = self.admission.mutate("UPDATE", rt, obj, old, user)
         strategy.prepare_for_update(rt.kind, obj, old, subresource if subresource != "finalize" else None)
@@ -311,7 +314,7 @@ class APIServer:
         if causes:
             raise errors.invalid(rt.kind, old_meta["name"], causes, rt.group)
         if subresource is None:
-            self.admission.validate("UPDATE", rt, obj, old, user)
+            self.admission.validate("UPDATE", rt, obj, old, user, dry_run=dry_run)
         meta["resourceVersion"] = old_meta["resourceVersion"]
         if obj == old:
             return obj  # a no-op write does not create a new revision (upstream behaviour)
@@ -342,6 +345,7 @@ class APIServer:
         rt = self.resource(resource)
         ns = (namespace or "default") if rt.namespaced else None
         self._authorize(user, "delete", rt, ns, name)
+        self.admission.admit_delete(rt, {"metadata": {"name": name, "namespace": ns}}, user)
         kv = self.store.get(self.key(rt, ns, name))
         if kv is None:
             raise errors.not_found(rt.plural, name, rt.group)

@@ -129,7 +129,10 @@ class MiniCluster(ClusterClient):
     # -- nodes ------------------------------------------------------------------------------
     def add_node(self, name=None, cpu=None, memory=None, max_pods=None, labels=None, taints=None):
         """Join a new node (a kubelet registers it with the API server)."""
-        from .kubelet import Kubelet
+        try:
+            from .kubelet import Kubelet
+        except ImportError:  # the full kubelet package is optional during bring-up
+            from .kubelet_lite import Kubelet
         name = name or f"node-{len(self.kubelets) + 1}"
         if name in self.kubelets:
             raise errors.already_exists("nodes", name)

@@ -70,6 +70,7 @@ def invalid(kind: str, name: str, causes: list[dict], group: str = "") -> ApiErr
     """422 Invalid. ``causes`` items: ``{"reason": "FieldValueRequired", "message": "Required value",
     "field": "spec.containers[0].image"}``; the message joins them as upstream does."""
     parts = [f"{c['field']}: {c['message']}" if c.get("field") else c["message"] for c in causes]
+    parts = list(dict.fromkeys(parts))  # ToAggregate drops repeated messages
     if len(parts) == 1:
         msg = f'{kind}{"." + group if group else ""} "{name}" is invalid: {parts[0]}'
     else:
@@ -81,7 +82,7 @@ def forbidden(user: str, verb: str, resource: str, group: str, name: str | None,
               namespace: str | None, reason: str = "", subresource: str = "") -> ApiError:
     """403 in the exact shape of the RBAC authorizer's denial."""
     what = f'{resource}/{subresource}' if subresource else resource
-    target = f'{_qualified(resource, group) if not subresource else what + ("." + group if group else "")}'
+    target = _qualified(resource, group)  # the prefix never names the subresource
     name_part = f' "{name}"' if name else ""
     scope = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
     msg = (f'{target}{name_part} is forbidden: User "{user}" cannot {verb} resource "{what}" '

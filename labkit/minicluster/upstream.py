@@ -136,3 +136,51 @@ LIMIT_RANGER_ANNOTATION = "kubernetes.io/limit-ranger"  # plugin/pkg/admission/l
 # pkg/registry/core/service/ipallocator: kubeadm's default --service-cluster-ip-range
 SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/12"
 SERVICE_NODE_PORT_RANGE = (30000, 32767)  # kube-apiserver --service-node-port-range
+
+# --- kubelet ---
+# Kubernetes v1.33 kubelet (release-1.33). Paths are relative to kubernetes/kubernetes.
+KUBELET_PORT = 10250  # pkg/cluster/ports/ports.go KubeletPort (node.status.daemonEndpoints)
+# pkg/kubelet/kubelet.go: container restart back-off (CrashLoopBackOff)
+CONTAINER_BACKOFF_SECONDS = 10  # backOffPeriod = time.Second * 10
+CONTAINER_MAX_BACKOFF_SECONDS = 300  # MaxContainerBackOff = 300 * time.Second
+# pkg/kubelet/kubelet.go: image pull back-off (ImagePullBackOff) uses the same period
+IMAGE_BACKOFF_SECONDS = 10  # backOffPeriod
+IMAGE_MAX_BACKOFF_SECONDS = 300  # MaxImageBackOff = 300 * time.Second
+# client-go util/flowcontrol/backoff.go hasExpired: an entry not bumped for 2 x max is reset,
+# so a container that ran 10 minutes starts again from 10 s
+BACKOFF_RESET_SECONDS = 2 * CONTAINER_MAX_BACKOFF_SECONDS
+# pkg/kubelet/kubelet.go genericPlegRelistPeriod: how often the kubelet notices container changes
+PLEG_RELIST_SECONDS = 1
+# pkg/kubelet/apis/config/v1beta1/defaults.go (KubeletConfiguration defaults)
+NODE_STATUS_UPDATE_FREQUENCY_SECONDS = 10  # NodeStatusUpdateFrequency
+NODE_STATUS_REPORT_FREQUENCY_SECONDS = 300  # NodeStatusReportFrequency (5m, when unchanged)
+NODE_LEASE_DURATION_SECONDS = 40  # NodeLeaseDurationSeconds
+# pkg/kubelet/kubelet.go nodeLeaseRenewIntervalFraction = 0.25 → renew every 10 s
+NODE_LEASE_RENEW_SECONDS = NODE_LEASE_DURATION_SECONDS * 0.25
+NODE_LEASE_NAMESPACE = "kube-node-lease"  # k8s.io/api/core/v1 NamespaceNodeLease
+# pkg/kubelet/apis/config/v1beta1/defaults.go EvictionHard default memory.available<100Mi,
+# nodefs.available<10%: allocatable = capacity - eviction threshold (no kube/system reserved)
+EVICTION_HARD_MEMORY_BYTES = 100 * 1024 * 1024
+EVICTION_HARD_NODEFS_FRACTION = 0.10
+MAX_PODS = 110  # KubeletConfiguration MaxPods default
+# k8s.io/api/core/v1/types.go DefaultTerminationGracePeriodSeconds
+DEFAULT_TERMINATION_GRACE_SECONDS = 30
+# pkg/kubelet/kuberuntime/kuberuntime_container.go minimumGracePeriodInSeconds
+MINIMUM_GRACE_PERIOD_SECONDS = 2
+# pkg/apis/core/v1/defaults.go SetDefaults_Probe
+PROBE_PERIOD_SECONDS = 10
+PROBE_TIMEOUT_SECONDS = 1
+PROBE_SUCCESS_THRESHOLD = 1
+PROBE_FAILURE_THRESHOLD = 3
+# pkg/probe/http/request.go: probes identify as kube-probe/<major>.<minor>
+PROBE_USER_AGENT = "kube-probe/1.33"
+# pkg/util/goroutinemap/exponentialbackoff: volume mount retries 500ms doubling to 2m2s
+VOLUME_RETRY_INITIAL_SECONDS = 0.5
+VOLUME_RETRY_MAX_SECONDS = 122
+# node.status.images: KubeletConfiguration NodeStatusMaxImages default (50 images), and
+# pkg/kubelet/nodestatus/setters.go MaxNamesPerImageInNodeStatus (5 names per image)
+NODE_STATUS_MAX_IMAGES = 50
+NODE_STATUS_MAX_NAMES_PER_IMAGE = 5
+CONTAINER_RUNTIME_VERSION = "containerd://2.1.1"  # kind node image for v1.33.1
+NODE_OS_IMAGE = "Debian GNU/Linux 12 (bookworm)"
+NODE_KERNEL_VERSION = "6.8.0-59-generic"

@@ -19,7 +19,7 @@ left to confirm that its containers stopped.
 from __future__ import annotations
 
 from ..errors import ApiError
-from ..objects import clone, condition
+from ..objects import condition
 from .base import Controller
 
 GC_CHECK_PERIOD = 20  # gcCheckPeriod
@@ -128,13 +128,12 @@ class PodGCController(Controller):
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
         try:
             if (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
-                new = clone(pod)
-                status = new.setdefault("status", {})
-                status["phase"] = "Failed"
-                if cond is not None and condition(new, cond["type"]) is None:
-                    status.setdefault("conditions", []).append(
-                        {**cond, "lastProbeTime": None, "lastTransitionTime": self.now()})
-                self.api.update("pods", new, ns, subresource="status", user=self.user)
+                status = {"phase": "Failed"}  # utilpod.PatchPodStatus
+                if cond is not None and condition(pod, cond["type"]) is None:
+                    status["conditions"] = list((pod.get("status") or {}).get("conditions") or ()) + [
+                        {**cond, "lastProbeTime": None, "lastTransitionTime": self.now()}]
+                self.api.patch("pods", name, {"status": status}, "merge", ns, subresource="status",
+                               user=self.user)
             self.api.delete("pods", name, ns, grace_period_seconds=0, user=self.user)
         except ApiError:
             return  # not found or changed meanwhile: the next pass looks again

@@ -23,7 +23,7 @@ the timer instead of cancelling and re-adding it (upstream's clock never repeats
 from __future__ import annotations
 
 from ..errors import ApiError
-from ..objects import clone, condition
+from ..objects import condition
 from ..scheduler.helpers import tolerates  # v1 Toleration.ToleratesTaint
 from .base import Controller
 
@@ -155,13 +155,13 @@ class TaintEvictionController(Controller):
         self._pod_event(ns, name, f"Marking for deletion Pod {ns}/{name}")
         try:
             pod = self.api.get("pods", name, ns, user=self.user)
-            if condition(pod, "DisruptionTarget") is None:
-                pod = clone(pod)
-                pod.setdefault("status", {}).setdefault("conditions", []).append(
+            if condition(pod, "DisruptionTarget") is None:  # utilpod.PatchPodStatus
+                conds = list((pod.get("status") or {}).get("conditions") or ()) + [
                     {"type": "DisruptionTarget", "status": "True", "lastProbeTime": None,
                      "lastTransitionTime": self.now(), "reason": "DeletionByTaintManager",
-                     "message": "Taint manager: deleting due to NoExecute taint"})
-                self.api.update("pods", pod, ns, subresource="status", user=self.user)
+                     "message": "Taint manager: deleting due to NoExecute taint"}]
+                self.api.patch("pods", name, {"status": {"conditions": conds}}, "merge", ns,
+                               subresource="status", user=self.user)
             self.api.delete("pods", name, ns, user=self.user)
         except ApiError:
             return  # gone already (upstream retries 5 times, then gives up too)

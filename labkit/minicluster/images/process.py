@@ -1,0 +1,237 @@
+"""A container's main process, as the kubelet sees it through the container runtime.
+
+The kubelet never looks inside a container: it starts it, watches for it to exit, reads its
+logs, sends it signals, and probes it (HTTP GET, TCP connect, exec). :class:`Process` is exactly
+that surface, over a small *behaviour model* of the program inside (a web server, a shell
+script, a memory leak...):
+
+=============================  ===========================================================
+``next_event_time()``          when the process next changes by itself (None: never)
+``advance(now)``               run it up to ``now``; returns the new log lines
+``exited``                     ``(exit_code, reason)`` once it has exited, else None
+``memory_bytes(now)``          resident memory (the OOM killer compares it with the limit)
+``cpu_millicores(now)``        CPU use (what metrics-server and the HPA see)
+``http_get(port, path, now)``  ``(status, body)``, or raises :class:`NetError`
+``tcp_open(port, now)``        is something listening on that port?
+``exec(argv, now)``            ``(exit_code, output)`` of a command run inside the container
+``signal_term(now)``           the graceful stop signal (the image's STOPSIGNAL)
+``signal_kill(now)``           SIGKILL: exit code 137 at once
+=============================  ===========================================================
+
+Processes are lazy: nothing runs between calls. A web server with no traffic has no timers at
+all; a script's ``sleep 30`` is one event 30 virtual seconds later. Exit codes and reasons are
+those containerd reports: 0 → ``Completed``, non-zero → ``Error``, killed by the kernel's OOM
+killer → 137 ``OOMKilled``, a process that cannot start → 128 ``StartError``.
+"""
+from __future__ import annotations
+
+import math
+
+#: log lines kept per container instance (the kubelet rotates container logs at 10 MiB)
+MAX_LOG_LINES = 10000
+
+
+class NetError(Exception):
+    """A failed connection; ``str()`` is the message a Go client would print (the kubelet's
+    probes quote it: ``dial tcp 10.244.1.5:8080: connect: connection refused``). ``kind`` is
+    ``"refused"``, ``"dns"`` (no such host), ``"timeout"`` or ``"protocol"``."""
+
+    def __init__(self, message: str, kind: str | None = None):
+        super().__init__(message)
+        if kind is None:
+            kind = ("dns" if "no such host" in message else "timeout" if "timeout" in message
+                    else "refused" if "refused" in message else "protocol")
+        self.kind = kind
+
+
+class StartError(Exception):
+    """The runtime could not start the container's process (exit code 128, ``StartError``)."""
+
+
+class ExecError(Exception):
+    """``kubectl exec`` / an exec probe could not even start the command."""
+
+
+class Sandbox:
+    """Everything a container gets from the kubelet: its environment, filesystem, network and
+    identity (hostname, pod IP), its resource limits, and a private random generator."""
+
+    __slots__ = ("env", "fs", "net", "hostname", "rng", "pod_ip", "mem_limit", "cpu_limit",
+                 "node_ip", "stdin")
+
+    def __init__(self, env=None, fs=None, net=None, hostname="localhost", rng=None, pod_ip="",
+                 mem_limit=None, cpu_limit=None, node_ip="", stdin=""):
+        from .fs import FileSystem
+        from .network import NoNetwork
+        self.env = dict(env or {})
+        self.fs = fs if fs is not None else FileSystem()
+        self.net = net if net is not None else NoNetwork()
+        self.hostname, self.rng, self.pod_ip, self.node_ip = hostname, rng, pod_ip, node_ip
+        self.mem_limit, self.cpu_limit, self.stdin = mem_limit, cpu_limit, stdin
+
+
+class Process:
+    """Base behaviour: a process that runs forever quietly (like ``pause``), ignores SIGTERM
+    as PID 1 does, and listens on no port. Subclasses override the ``_hooks``."""
+
+    #: resident memory of the idle program, bytes
+    RSS = 512 * 1024
+    #: True when SIGTERM is ignored (PID 1 without a handler: sleep, sh, pause...)
+    IGNORES_TERM = True
+
+    def __init__(self, image, argv: list[str], sandbox: Sandbox, now: float):
+        self.image, self.argv, self.sb = image, list(argv), sandbox
+        self.started_at = now
+        self.finished_at: float | None = None
+        self.exit_code: int | None = None
+        self.reason: str | None = None
+        self.log: list[tuple] = []   # (time, stream, text)
+        self.dropped = 0             # lines rotated away
+        self.term_at: float | None = None
+        self._due: float | None = None
+        self._partial = {"stdout": "", "stderr": ""}
+
+    # -- identity -----------------------------------------------------------------------------
+    @property
+    def env(self) -> dict:
+        return self.sb.env
+
+    @property
+    def fs(self):
+        return self.sb.fs
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    @property
+    def exited(self):
+        """``(exit_code, reason)`` once the process has exited, else None."""
+        return None if self.exit_code is None else (self.exit_code, self.reason)
+
+    def next_event_time(self) -> float | None:
+        """When this process next changes on its own (exit, OOM, a log line); None = never."""
+        if self.exit_code is not None:
+            return None
+        times = [t for t in (self._due, self._oom_time()) if t is not None]
+        return min(times) if times else None
+
+    def advance(self, now: float) -> list[tuple]:
+        """Run the model up to ``now``. Returns the log lines produced meanwhile."""
+        start = len(self.log) + self.dropped
+        while self.exit_code is None:
+            oom, due = self._oom_time(), self._due
+            nxt = min(t for t in (oom, due, math.inf) if t is not None)
+            if nxt > now:
+                break
+            if oom is not None and oom <= nxt:
+                self._flush(oom)
+                self._exit(137, "OOMKilled", oom)
+                break
+            self._due = None
+            self._step(nxt)
+        return self.log[max(0, start - self.dropped):]
+
+    def _step(self, t: float) -> None:
+        """Do whatever was due at ``t`` (subclasses); may set ``self._due`` again."""
+
+    def _exit(self, code: int, reason: str | None, t: float) -> None:
+        if self.exit_code is not None:
+            return
+        self._flush(t)
+        self.exit_code = code
+        self.reason = reason or ("Completed" if code == 0 else "Error")
+        self.finished_at = t
+        self._due = None
+        self._on_exit(t)
+
+    def _on_exit(self, t: float) -> None:
+        """Hook: persist state (a database flushes to its volume)."""
+
+    # -- signals ------------------------------------------------------------------------------
+    def signal_term(self, now: float) -> None:
+        """The graceful stop signal. What happens depends on the program (``_on_term``)."""
+        self.advance(now)
+        if self.exit_code is None and self.term_at is None:
+            self.term_at = now
+            self._on_term(now)
+
+    def _on_term(self, now: float) -> None:
+        if not self.IGNORES_TERM:
+            self._exit(143, "Error", now)
+
+    def signal_kill(self, now: float) -> None:
+        """SIGKILL cannot be caught: exit code 137 (128 + 9)."""
+        self.advance(now)
+        self._exit(137, "Error", now)
+
+    # -- logs ---------------------------------------------------------------------------------
+    def emit(self, t: float, text: str, stream: str = "stdout") -> None:
+        """Write ``text`` to stdout/stderr at time ``t``; complete lines become log lines."""
+        buf = self._partial[stream] + text
+        *lines, rest = buf.split("\n")
+        self._partial[stream] = rest
+        for line in lines:
+            self.log.append((t, stream, line))
+        if len(self.log) > MAX_LOG_LINES:
+            cut = len(self.log) - MAX_LOG_LINES
+            del self.log[:cut]
+            self.dropped += cut
+
+    def say(self, t: float, *lines: str, stream: str = "stdout") -> None:
+        for line in lines:
+            self.emit(t, line + "\n", stream)
+
+    def _flush(self, t: float) -> None:
+        for stream, rest in self._partial.items():
+            if rest:
+                self.log.append((t, stream, rest))
+                self._partial[stream] = ""
+
+    # -- resources ----------------------------------------------------------------------------
+    def memory_bytes(self, now: float) -> int:
+        return 0 if self.exit_code is not None else self.RSS
+
+    def cpu_millicores(self, now: float) -> int:
+        return 0 if self.exit_code is not None else 1
+
+    def _oom_time(self) -> float | None:
+        """When memory use crosses the container's limit (subclasses that grow override)."""
+        limit = self.sb.mem_limit
+        if limit and self.exit_code is None and self.memory_bytes(self.started_at) > limit:
+            return self.started_at
+        return None
+
+    def _cpu_capped(self, millicores: float) -> int:
+        limit = self.sb.cpu_limit
+        return int(min(millicores, limit) if limit else millicores)
+
+    # -- network ------------------------------------------------------------------------------
+    def listening(self, now: float) -> set[int]:
+        """TCP ports open at ``now``."""
+        return set()
+
+    def tcp_open(self, port: int, now: float) -> bool:
+        self.advance(now)
+        return self.exit_code is None and int(port) in self.listening(now)
+
+    def http_get(self, port: int, path: str, now: float, headers=None, client_ip: str = ""):
+        """Answer ``GET path`` on ``port``: ``(status, body)``; raises :class:`NetError` when
+        nothing listens there or the port does not speak HTTP."""
+        if not self.tcp_open(port, now):
+            raise NetError("connect: connection refused")
+        return self.http(int(port), path, now, headers or {}, client_ip)
+
+    def http(self, port, path, now, headers, client_ip):
+        raise NetError('net/http: HTTP/1.x transport connection broken: malformed HTTP response '
+                       '"\\x00\\x00\\x00"', "protocol")
+
+    # -- exec ---------------------------------------------------------------------------------
+    def exec(self, argv, now: float, timeout: float | None = None, stdin: str = ""):
+        """Run a command inside the container (``kubectl exec``, exec probes).
+
+        Returns ``(exit_code, output)``; ``exit_code`` is None when the command was still
+        running after ``timeout`` seconds. Raises :class:`ExecError` if it cannot start.
+        """
+        self.advance(now)
+        if self.exit_code is not None:
+            raise ExecError("container not running")
+        from .shell.script import run_exec
+        return run_exec(self, list(argv), now, timeout, stdin)

@@ -1,0 +1,350 @@
+"""The kubelet: the node agent that turns pods bound to its node into running containers.
+
+One :class:`Kubelet` per node. It authenticates as ``system:node:<name>`` and:
+
+- registers its **Node** (capacity, allocatable, addresses, node info, conditions) and renews a
+  **Lease** in ``kube-node-lease`` every 10 s: that heartbeat is how the node controller knows
+  the node is alive (stop the kubelet and, after 40 s, the node becomes ``NotReady``);
+- watches the pods bound to its node and runs each through a :class:`~.podworker.PodWorker`
+  (pull images, start containers, probe them, restart them, report their status);
+- serves what ``kubectl logs`` and ``kubectl exec`` ask for, and the resource usage that
+  metrics-server collects (:meth:`Kubelet.pod_stats`).
+
+``stop()``/``resume()`` are fault injection: a stopped kubelet neither heartbeats nor reports,
+while its containers keep running (as when the kubelet process dies on a real node).
+"""
+from __future__ import annotations
+
+from .. import errors
+from ..apiserver import UserInfo
+from ..images import ExecError
+from ..upstream import (CONTAINER_BACKOFF_SECONDS, CONTAINER_MAX_BACKOFF_SECONDS,
+                        NODE_LEASE_NAMESPACE, NODE_LEASE_RENEW_SECONDS,
+                        NODE_STATUS_REPORT_FREQUENCY_SECONDS, NODE_STATUS_UPDATE_FREQUENCY_SECONDS)
+from . import node as nodeinfo
+from .backoff import Backoff
+from .containers import ImageManager
+from .logs import container_logs
+from .podnet import IPAllocator, node_index
+from .podworker import PodWorker
+
+
+class Kubelet:
+    def __init__(self, ctx, name: str, cpu="4", memory="8Gi", max_pods=110, labels=None,
+                 taints=None, storage=nodeinfo.DEFAULT_EPHEMERAL_STORAGE):
+        self.ctx, self.name = ctx, name
+        self.api, self.loop, self.recorder = ctx.api, ctx.loop, ctx.recorder
+        self.user = UserInfo(f"system:node:{name}", ("system:nodes", "system:authenticated"))
+        self.labels, self.taints = dict(labels or {}), list(taints or [])
+        self.capacity, self.allocatable = nodeinfo.resources(cpu, memory, max_pods, storage)
+        self.index = node_index(ctx)
+        net = ctx.network
+        self.internal_ip = (net.node_ip(name) if net is not None and hasattr(net, "node_ip")
+                            else f"172.18.0.{self.index + 1}")
+        self.ipam = IPAllocator(f"10.244.{self.index}")
+        # with a cluster network, the node IPAM controller assigns spec.podCIDR
+        self.pod_cidr = None if net is not None and hasattr(net, "allocate_pod_ip") else self.ipam.cidr
+        self.dns_ip = getattr(net, "dns_ip", None) or "10.96.0.10"
+        self.seed = ctx.rng.getrandbits(32)
+        self.images = ImageManager(ctx.child_rng())
+        self.backoff = Backoff(CONTAINER_BACKOFF_SECONDS, CONTAINER_MAX_BACKOFF_SECONDS)
+        self.host_paths: dict = {}
+        self.workers: dict[str, PodWorker] = {}
+        self.stopped = False
+        self.frozen: set = set()
+        self.status_writes = 0
+        self._last_report = None
+        self._node_uid = None
+        self.pods = ctx.informers["pods"]
+        self._register()
+        _dispatcher(ctx).add(self)
+        self.loop.call_later(NODE_LEASE_RENEW_SECONDS, self._renew_lease, background=True)
+        self.loop.call_later(NODE_STATUS_UPDATE_FREQUENCY_SECONDS, self._update_node_status,
+                             background=True)
+
+    def now(self) -> float:
+        return self.loop.clock.now()
+
+    # -- registration and heartbeats --------------------------------------------------------------
+    def _register(self) -> None:
+        now = self.now()
+        try:
+            node = self.api.create("nodes", nodeinfo.node_object(self, now), user=self.user)
+        except errors.ApiError as e:
+            if e.code != 409:
+                raise
+            node = self.api.get("nodes", self.name)
+        self._node_uid = node["metadata"]["uid"]
+        self._last_report = now
+        try:
+            self.api.create("leases", nodeinfo.lease_object(self, self._node_uid, now),
+                            NODE_LEASE_NAMESPACE, user=self.user)
+        except errors.ApiError as e:
+            if e.code != 409:
+                raise
+
+    def _renew_lease(self) -> None:
+        if not self.stopped:
+            try:
+                self.api.patch("leases", self.name,
+                               {"spec": {"renewTime": nodeinfo.micro_time(self.now()),
+                                         "holderIdentity": self.name}},
+                               "merge", NODE_LEASE_NAMESPACE, user=self.user)
+            except errors.ApiError:
+                pass
+        self.loop.call_later(NODE_LEASE_RENEW_SECONDS, self._renew_lease, background=True)
+
+    def _update_node_status(self, force: bool = False) -> None:
+        """Every 10 s: write the node status if it changed, or every 5 minutes anyway."""
+        if not self.stopped:
+            self.sync_node_status(force)
+        self.loop.call_later(NODE_STATUS_UPDATE_FREQUENCY_SECONDS, self._update_node_status,
+                             background=True)
+
+    def sync_node_status(self, force: bool = False) -> None:
+        now = self.now()
+        try:
+            node = self.api.get("nodes", self.name)
+        except errors.ApiError:
+            return
+        old = node.get("status") or {}
+        new = nodeinfo.node_status(self, now, old)
+        due = force or now - (self._last_report or 0) >= NODE_STATUS_REPORT_FREQUENCY_SECONDS
+
+        def comparable(st):
+            return {k: ([{f: v for f, v in c.items() if f != "lastHeartbeatTime"} for c in v]
+                        if k == "conditions" else v) for k, v in st.items()}
+
+        if not due and comparable(new) == comparable(old):
+            return
+        node["status"] = {**old, **new}
+        try:
+            self.api.update("nodes", node, subresource="status", user=self.user)
+            self._last_report = now
+        except errors.ApiError:
+            pass
+
+    # -- fault injection ----------------------------------------------------------------------------
+    def stop(self) -> None:
+        """The kubelet process dies: no heartbeats, no status, no reactions. Containers go on."""
+        self.stopped = True
+
+    def resume(self) -> None:
+        """The kubelet comes back: heartbeat, report, and catch up with every pod."""
+        if not self.stopped:
+            return
+        self.stopped = False
+        self._renew_once()
+        self.sync_node_status(force=True)
+        frozen, self.frozen = self.frozen, set()
+        for w in frozen:
+            if w.gen is not None:
+                self.loop.call_soon(w._resume)
+        for key in sorted(self.workers):
+            self.workers[key].trigger()
+        for pod in self.pods.on_node(self.name):
+            self.on_pod(pod)
+
+    def _renew_once(self) -> None:
+        try:
+            self.api.patch("leases", self.name, {"spec": {"renewTime": nodeinfo.micro_time(self.now())}},
+                           "merge", NODE_LEASE_NAMESPACE, user=self.user)
+        except errors.ApiError:
+            pass
+
+    # -- pods -----------------------------------------------------------------------------------------
+    def on_pod(self, pod: dict) -> None:
+        """A pod bound to this node was added or changed."""
+        if self.stopped:
+            return
+        key = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
+        w = self.workers.get(key)
+        if w is not None and w.uid != pod["metadata"]["uid"]:
+            w.removed = True
+            w.trigger()
+            w = None
+        if w is None:
+            phase = (pod.get("status") or {}).get("phase")
+            if phase in ("Succeeded", "Failed") and not pod["metadata"].get("deletionTimestamp"):
+                return
+            w = self.workers[key] = PodWorker(self, pod)
+            w.trigger()
+            return
+        w.update(pod)
+
+    def on_pod_deleted(self, pod: dict) -> None:
+        key = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
+        w = self.workers.get(key)
+        if w is None or w.uid != pod["metadata"]["uid"]:
+            return
+        if w.done:
+            del self.workers[key]
+            return
+        w.removed = True
+        w.deleting = True
+        w.trigger()
+
+    def forget(self, worker) -> None:
+        if self.workers.get(worker.key) is worker:
+            del self.workers[worker.key]
+
+    def admit(self, worker):
+        """The kubelet's admission check (lifecycle/predicate.go): enough room on the node?"""
+        try:
+            from ..scheduler.podinfo import pod_requests
+        except ImportError:  # pragma: no cover - scheduler not present
+            return None
+        from ..quantity import parse_cpu, parse_memory
+        want = pod_requests(worker.spec)
+        used: dict = {}
+        count = 0
+        for w in self.workers.values():
+            if w is worker or w.done or w.rejected or w.start_time is None:
+                continue
+            count += 1
+            for k, v in pod_requests(w.spec).items():
+                used[k] = used.get(k, 0) + v
+        if count + 1 > int(self.allocatable["pods"]):
+            return ("OutOfpods", f"Pod was rejected: Node didn't have enough resource: pods, "
+                                 f"requested: 1, used: {count}, capacity: {self.allocatable['pods']}")
+        for res in ("cpu", "memory", "ephemeral-storage"):
+            if res not in want or not want[res]:
+                continue
+            cap = parse_cpu(self.allocatable[res]) if res == "cpu" else parse_memory(self.allocatable[res])
+            if used.get(res, 0) + want[res] > cap:
+                return (f"OutOf{res}", f"Pod was rejected: Node didn't have enough resource: {res}, "
+                                       f"requested: {want[res]}, used: {used.get(res, 0)}, capacity: {cap}")
+        return None
+
+    def allocate_ip(self, worker) -> str | None:
+        if worker.spec.get("hostNetwork"):
+            return self.internal_ip
+        net = self.ctx.network
+        if net is not None and hasattr(net, "allocate_pod_ip"):
+            return net.allocate_pod_ip(self.name)
+        return self.ipam.allocate()
+
+    def release_ip(self, worker, ip: str) -> None:
+        if worker.spec.get("hostNetwork"):
+            return
+        net = self.ctx.network
+        if net is not None and hasattr(net, "release_pod_ip"):
+            net.release_pod_ip(ip)
+        else:
+            self.ipam.release(ip)
+
+    # -- what kubectl and metrics ask ---------------------------------------------------------------
+    def _worker(self, namespace: str, pod: str) -> PodWorker:
+        w = self.workers.get(f"{namespace}/{pod}")
+        if w is None:
+            raise errors.not_found("pods", pod)
+        return w
+
+    def logs(self, namespace: str, pod: str, container: str | None = None, previous: bool = False,
+             tail: int | None = None, timestamps: bool = False, since_seconds=None) -> str:
+        """``kubectl logs`` (``GET pods/{name}/log``); errors are the kubelet's/API server's."""
+        w = self._worker(namespace, pod)
+        return container_logs(w, container, previous, tail, timestamps, self.now(), since_seconds)
+
+    def exec(self, namespace: str, pod: str, command: list, container: str | None = None,
+             stdin: str = ""):
+        """``kubectl exec``: ``(exit_code, output)``; raises ApiError like the API server."""
+        w = self._worker(namespace, pod)
+        rec = w.records.get(container) if container else w.regular_records[0]
+        if rec is None:
+            raise errors.bad_request(f"container {container} is not valid for pod {pod}")
+        now = self.now()
+        w.observe(now)
+        if not rec.running:
+            raise errors.bad_request(f'unable to upgrade connection: container not found ("{rec.name}")')
+        try:
+            code, out = rec.current.process.exec(list(command), now, timeout=None, stdin=stdin)
+        except ExecError as e:
+            raise errors.ApiError(errors.status(500, "InternalError",
+                                                f"Internal error occurred: error executing command in "
+                                                f"container: failed to exec in container: failed to start "
+                                                f"exec: {e}")) from None
+        w.schedule_pleg()
+        return (code if code is not None else 0), out
+
+    def processes(self, namespace: str, pod: str):
+        """The running container processes of a pod (what the network connects to); None
+        when the kubelet does not answer (stopped) or does not run that pod."""
+        w = self.workers.get(f"{namespace}/{pod}")
+        if self.stopped or w is None or w.done:
+            return None
+        now = self.now()
+        w.observe(now)
+        return [r.current.process for r in w.all_records
+                if r.current is not None and r.current.running and r.current.process is not None]
+
+    def pod_stats(self) -> list[dict]:
+        """Resource usage of running pods (the kubelet's /stats/summary, for metrics-server):
+        ``[{"namespace", "name", "uid", "containers": [{"name", "cpu", "memory"}]}]`` with CPU
+        in millicores and memory in bytes."""
+        now = self.now()
+        out = []
+        for key in sorted(self.workers):
+            w = self.workers[key]
+            if w.done or not w.sandbox_ready:
+                continue
+            w.observe(now)
+            cs = []
+            for rec in w.all_records:
+                inst = rec.current
+                if inst is not None and inst.running and inst.process is not None:
+                    cs.append({"name": rec.name, "cpu": inst.process.cpu_millicores(now),
+                               "memory": inst.process.memory_bytes(now)})
+            if cs:
+                meta = w.pod["metadata"]
+                out.append({"namespace": meta["namespace"], "name": meta["name"], "uid": w.uid,
+                            "containers": cs})
+        return out
+
+    def node_usage(self) -> dict:
+        """Node-level usage: pods' sum plus the system's own (kubelet, containerd, OS)."""
+        cpu = 60
+        mem = 420 * 1024 * 1024
+        for p in self.pod_stats():
+            for c in p["containers"]:
+                cpu += c["cpu"]
+                mem += c["memory"]
+        return {"cpu": cpu, "memory": mem}
+
+
+class _Dispatcher:
+    """One handler on the shared pod informer that routes each pod to its node's kubelet
+    (so 5,000 kubelets cost one watch, not 5,000 filters per pod event)."""
+
+    def __init__(self, ctx):
+        self.kubelets: dict[str, Kubelet] = {}
+        ctx.informers["pods"].add_handler(self._add, self._update, self._delete, replay=False)
+
+    def add(self, kubelet: Kubelet) -> None:
+        self.kubelets[kubelet.name] = kubelet
+        for pod in kubelet.pods.on_node(kubelet.name):
+            kubelet.on_pod(pod)
+
+    def _route(self, pod):
+        node = (pod.get("spec") or {}).get("nodeName")
+        return self.kubelets.get(node) if node else None
+
+    def _add(self, pod):
+        k = self._route(pod)
+        if k is not None:
+            k.on_pod(pod)
+
+    def _update(self, old, pod):
+        self._add(pod)
+
+    def _delete(self, pod):
+        k = self._route(pod)
+        if k is not None:
+            k.on_pod_deleted(pod)
+
+
+def _dispatcher(ctx) -> _Dispatcher:
+    d = ctx.extra.get("kubelet_dispatcher")
+    if d is None:
+        d = ctx.extra["kubelet_dispatcher"] = _Dispatcher(ctx)
+    return d

@@ -1,0 +1,176 @@
+"""Volumes: what the kubelet mounts into a pod's containers, and how long the data lives.
+
+=========================  ====================================================================
+``emptyDir``               created with the pod, shared by its containers, survives container
+                           restarts, deleted with the pod
+``configMap``/``secret``   the keys as read-only files (``items`` select and rename keys)
+``downwardAPI``            the pod's labels/annotations/name... as files
+``projected``              several of the above in one directory (the service account token)
+``persistentVolumeClaim``  the bound PersistentVolume: data outlives the pod (StatefulSets)
+``hostPath``               a directory of the node: shared by the node's pods, kept with the node
+=========================  ====================================================================
+
+A volume that cannot be set up (a ConfigMap that does not exist...) keeps the pod in
+``ContainerCreating``; the kubelet retries and records ``FailedMount`` events
+(``MountVolume.SetUp failed for volume "config" : configmap "cfg" not found``).
+
+Every container also gets the kubelet-managed ``/etc/hosts``, ``/etc/hostname`` and
+``/etc/resolv.conf`` (cluster DNS with the namespace's search path).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from ..errors import ApiError
+from ..images.fs import Mount, Volume
+from .environment import ConfigError, field_value, source_data
+
+CLUSTER_DOMAIN = "cluster.local"
+CLUSTER_DNS = "10.96.0.10"
+
+
+class MountError(Exception):
+    """``MountVolume.SetUp failed for volume "x" : <reason>``."""
+
+    def __init__(self, volume: str, reason: str):
+        super().__init__(f'MountVolume.SetUp failed for volume "{volume}" : {reason}')
+        self.volume, self.reason = volume, reason
+
+
+def _items(data: dict, items) -> dict:
+    if not items:
+        return dict(data)
+    return {it["path"]: data[it["key"]] for it in items if it.get("key") in data}
+
+
+def persistent_store(ctx) -> dict:
+    """Cluster-wide data of PersistentVolumes (and NFS shares): key → Volume."""
+    return ctx.extra.setdefault("volume_data", {})
+
+
+def token_for(pod: dict) -> str:
+    """A deterministic stand-in for a projected service account token (a JWT)."""
+    sa = pod["spec"].get("serviceAccountName", "default")
+    ns = pod["metadata"]["namespace"]
+    head = base64.urlsafe_b64encode(b'{"alg":"RS256","kid":"labkit"}').decode().rstrip("=")
+    claims = (f'{{"aud":["https://kubernetes.default.svc.cluster.local"],"iss":"https://kubernetes'
+              f'.default.svc.cluster.local","kubernetes.io":{{"namespace":"{ns}","serviceaccount":'
+              f'{{"name":"{sa}"}}}},"sub":"system:serviceaccount:{ns}:{sa}"}}')
+    body = base64.urlsafe_b64encode(claims.encode()).decode().rstrip("=")
+    sig = hashlib.sha256((head + body + pod["metadata"].get("uid", "")).encode()).hexdigest()
+    return f"{head}.{body}.{sig}"
+
+
+def setup(kubelet, pod: dict, pod_ip: str) -> dict:
+    """All the pod's volumes, by name (raises :class:`MountError` on the first that fails)."""
+    ns = pod["metadata"]["namespace"]
+    out = {}
+    for vol in pod["spec"].get("volumes") or []:
+        name = vol.get("name", "")
+        try:
+            out[name] = _setup_one(kubelet, pod, vol, ns, pod_ip)
+        except ConfigError as e:
+            raise MountError(name, str(e)) from None
+        except ApiError as e:
+            raise MountError(name, e.status.get("message", str(e))) from None
+    return out
+
+
+def _setup_one(kubelet, pod, vol, ns, pod_ip) -> Volume:
+    api = kubelet.api
+    if "configMap" in vol or "secret" in vol:
+        kind = "ConfigMap" if "configMap" in vol else "Secret"
+        src = vol.get("configMap") or vol.get("secret") or {}
+        name = src.get("name") if kind == "ConfigMap" else src.get("secretName")
+        data = source_data(api, kind, name or "", ns, bool(src.get("optional")))
+        return Volume(_items(data or {}, src.get("items")), read_only=True, kind=kind.lower())
+    if "downwardAPI" in vol:
+        return Volume(_downward(pod, vol["downwardAPI"].get("items"), pod_ip, kubelet),
+                      read_only=True, kind="downwardAPI")
+    if "projected" in vol:
+        files = {}
+        for src in vol["projected"].get("sources") or []:
+            if "configMap" in src or "secret" in src:
+                kind = "ConfigMap" if "configMap" in src else "Secret"
+                ref = src.get("configMap") or src.get("secret")
+                data = source_data(api, kind, ref.get("name", ""), ns, bool(ref.get("optional")))
+                files.update(_items(data or {}, ref.get("items")))
+            elif "downwardAPI" in src:
+                files.update(_downward(pod, src["downwardAPI"].get("items"), pod_ip, kubelet))
+            elif "serviceAccountToken" in src:
+                files[src["serviceAccountToken"].get("path", "token")] = token_for(pod)
+        return Volume(files, read_only=True, kind="projected")
+    if "persistentVolumeClaim" in vol:
+        claim = vol["persistentVolumeClaim"].get("claimName", "")
+        pvc = api.get("persistentvolumeclaims", claim, ns)
+        phase = (pvc.get("status") or {}).get("phase")
+        pv = (pvc.get("spec") or {}).get("volumeName")
+        if phase not in (None, "Bound") and not pv:
+            raise ConfigError(f'persistentvolumeclaim "{claim}" is not bound')
+        key = f"pv/{pv}" if pv else f"pvc/{ns}/{claim}"
+        store = persistent_store(kubelet.ctx)
+        if key not in store:
+            store[key] = Volume(kind="persistentVolume")
+        return store[key]
+    if "hostPath" in vol:
+        path = vol["hostPath"].get("path", "/")
+        return kubelet.host_paths.setdefault(path, Volume(kind="hostPath"))
+    if "nfs" in vol:
+        key = f"nfs/{vol['nfs'].get('server')}:{vol['nfs'].get('path')}"
+        return persistent_store(kubelet.ctx).setdefault(key, Volume(kind="nfs"))
+    return Volume(kind="emptyDir")
+
+
+def _downward(pod, items, pod_ip, kubelet) -> dict:
+    files = {}
+    for it in items or []:
+        if "fieldRef" in it:
+            files[it["path"]] = field_value(pod, it["fieldRef"].get("fieldPath", ""), pod_ip,
+                                            kubelet.internal_ip)
+        elif "resourceFieldRef" in it:
+            from .environment import resource_value
+            c = next((c for c in pod["spec"].get("containers", [])
+                      if c.get("name") == it["resourceFieldRef"].get("containerName")), {})
+            files[it["path"]] = resource_value(c, it["resourceFieldRef"], kubelet.allocatable)
+    return files
+
+
+def etc_files(pod: dict, pod_ip: str, dns_ip: str = CLUSTER_DNS) -> Volume:
+    """The kubelet-managed /etc/hosts, /etc/hostname and /etc/resolv.conf of a pod."""
+    meta, spec = pod["metadata"], pod["spec"]
+    ns = meta["namespace"]
+    hostname = spec.get("hostname") or meta["name"]
+    lines = ["# Kubernetes-managed hosts file.", "127.0.0.1\tlocalhost",
+             "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::\tip6-localnet",
+             "fe00::\tip6-mcastprefix", "fe00::1\tip6-allnodes", "fe00::2\tip6-allrouters"]
+    if spec.get("subdomain"):
+        lines.append(f"{pod_ip}\t{hostname}.{spec['subdomain']}.{ns}.svc.{CLUSTER_DOMAIN}\t{hostname}")
+    else:
+        lines.append(f"{pod_ip}\t{hostname}")
+    aliases = spec.get("hostAliases") or []
+    if aliases:
+        lines.append("\n# Entries added by HostAliases.")
+        for a in aliases:
+            lines.append(f"{a.get('ip')}\t" + "\t".join(a.get("hostnames") or []))
+    policy = spec.get("dnsPolicy", "ClusterFirst")
+    if policy == "Default":
+        resolv = "search .\nnameserver 172.18.0.1\noptions ndots:0\n"
+    else:
+        resolv = (f"search {ns}.svc.{CLUSTER_DOMAIN} svc.{CLUSTER_DOMAIN} {CLUSTER_DOMAIN}\n"
+                  f"nameserver {dns_ip}\noptions ndots:5\n")
+    return Volume({"hosts": "\n".join(lines) + "\n", "hostname": hostname + "\n",
+                   "resolv.conf": resolv}, kind="etc")
+
+
+def mounts_for(container: dict, volumes: dict, etc: Volume) -> list[Mount]:
+    """The container's mounts: its volumeMounts plus the managed /etc files."""
+    out = [Mount("/etc/hosts", etc, "hosts"), Mount("/etc/hostname", etc, "hostname"),
+           Mount("/etc/resolv.conf", etc, "resolv.conf")]
+    for vm in container.get("volumeMounts") or []:
+        vol = volumes.get(vm.get("name"))
+        if vol is None:
+            continue
+        out.append(Mount(vm.get("mountPath", "/"), vol, vm.get("subPath", ""),
+                         bool(vm.get("readOnly"))))
+    return out
