@@ -117,7 +117,8 @@ def time_nbgrader(nbgrader: str, subs: Path, work: Path) -> dict:
     seconds = time.perf_counter() - t0
     graded = len(list((course / "autograded").glob("*/ps1/grading-demo.ipynb")))
     n = len(list(subs.glob("*.ipynb")))
-    out = {"submissions": n, "autograded": graded, "seconds": round(seconds, 1),
+    out = {"submissions": n, "autograded": graded, "no grade (nbgrader error)": n - graded,
+           "seconds": round(seconds, 1),
            "submissions/min": round(60 * n / seconds, 1), "exit code": auto.returncode}
     if auto.returncode:
         out["log tail"] = auto.stderr[-800:]
