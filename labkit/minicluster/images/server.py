@@ -70,7 +70,10 @@ class ServerProcess(Process):
             return
         self.stopping = True
         self.shutdown(now)
-        self._due = now + self.STOP_SECONDS
+        if self.STOP_SECONDS <= 0:
+            self._exit(self.STOP_CODE, None, now)
+        else:
+            self._due = now + self.STOP_SECONDS
 
     def _step(self, t: float) -> None:
         if self.stopping:

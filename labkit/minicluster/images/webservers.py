@@ -13,16 +13,7 @@ import re
 
 from .server import ServerProcess, clf_time, ymd_time
 
-NGINX_INDEX = """<!DOCTYPE html>
-<html>
-<head>
-<title>Welcome to nginx!</title>
-<style>
-html { color-scheme: light dark; }
-body { width: 35em; margin: 0 auto;
-font-family: Tahoma, Verdana, Arial, sans-serif; }
-</style>
-</head>
+_NGINX_BODY = """</head>
 <body>
 <h1>Welcome to nginx!</h1>
 <p>If you see this page, the nginx web server is successfully installed and
@@ -37,6 +28,29 @@ Commercial support is available at
 </body>
 </html>
 """
+#: the default page (615 bytes); older images had a different style block (612 bytes)
+NGINX_INDEX = """<!DOCTYPE html>
+<html>
+<head>
+<title>Welcome to nginx!</title>
+<style>
+html { color-scheme: light dark; }
+body { width: 35em; margin: 0 auto;
+font-family: Tahoma, Verdana, Arial, sans-serif; }
+</style>
+""" + _NGINX_BODY
+NGINX_INDEX_OLD = """<!DOCTYPE html>
+<html>
+<head>
+<title>Welcome to nginx!</title>
+<style>
+    body {
+        width: 35em;
+        margin: 0 auto;
+        font-family: Tahoma, Verdana, Arial, sans-serif;
+    }
+</style>
+""" + _NGINX_BODY
 
 NGINX_DEFAULT_CONF = """server {
     listen       80;
@@ -62,7 +76,7 @@ def _vtuple(version: str) -> tuple:
 
 def nginx_files(version: str) -> dict:
     return {
-        "usr/share/nginx/html/index.html": NGINX_INDEX,
+        "usr/share/nginx/html/index.html": NGINX_INDEX if _vtuple(version) >= (1, 21) else NGINX_INDEX_OLD,
         "usr/share/nginx/html/50x.html": "<!DOCTYPE html>\n<html>\n<head>\n<title>Error</title>\n</head>\n"
                                          "<body>\n<h1>An error occurred.</h1>\n</body>\n</html>\n",
         "etc/nginx/nginx.conf": "user  nginx;\nworker_processes  auto;\n\nerror_log  /var/log/nginx/error.log notice;\n"

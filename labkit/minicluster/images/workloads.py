@@ -317,7 +317,8 @@ class Leaker(Process):
         return self.started_at + (limit - self.base) / self.rate if self.rate else None
 
     def advance(self, now):
-        end = now if self._oom_time() is None else min(now, self._oom_time())
+        oom = self._oom_time()
+        end = now if oom is None else min(now, oom - 1e-6)  # nothing is logged once killed
         upto = int(math.floor(end - self.started_at + 1e-9))
         upto = min(upto, self._logged + 3600)
         while self._logged < upto:
@@ -364,7 +365,7 @@ def pi_digits(n: int) -> str:
         return total
 
     pi = 4 * (4 * arctan_inv(5) - arctan_inv(239))
-    digits = str((pi + 10 ** (guard) // 2) // 10 ** (guard + 1))  # n significant digits, rounded
+    digits = str((pi + 5 * 10 ** guard) // 10 ** (guard + 1))  # n significant digits, rounded
     return digits[0] + "." + digits[1:]
 
 

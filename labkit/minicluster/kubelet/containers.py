@@ -100,6 +100,7 @@ class ImageManager:
         self.present: dict[str, object] = {}  # image id -> Image
         self.names: dict[str, set] = {}       # image id -> names it was pulled as
         self.busy_until = 0.0
+        self.pulling: set = set()  # ids of images whose layers are being downloaded
         self.backoff = Backoff(IMAGE_BACKOFF_SECONDS, IMAGE_MAX_BACKOFF_SECONDS)
 
     def lookup(self, image: str):
@@ -115,7 +116,9 @@ class ImageManager:
     def plan_pull(self, img, now: float, cached_layers: bool = False):
         """Reserve the puller: returns (start, end) of the pull (serialized after others)."""
         start = max(now, self.busy_until)
-        end = start + img.pull_seconds(cached=cached_layers, rng=self.rng)
+        cached = cached_layers or img.id in self.pulling  # an earlier pull brings the layers
+        end = start + img.pull_seconds(cached=cached, rng=self.rng)
+        self.pulling.add(img.id)
         self.busy_until = end
         return start, end
 
@@ -126,6 +129,7 @@ class ImageManager:
         return start, end
 
     def add(self, img) -> None:
+        self.pulling.discard(img.id)
         self.present[img.id] = img
         self.names.setdefault(img.id, set()).update({img.name, img.image_ref})
 

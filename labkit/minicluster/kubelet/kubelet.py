@@ -50,6 +50,8 @@ class Kubelet:
         self.backoff = Backoff(CONTAINER_BACKOFF_SECONDS, CONTAINER_MAX_BACKOFF_SECONDS)
         self.host_paths: dict = {}
         self.workers: dict[str, PodWorker] = {}
+        self.admitted: dict = {}  # pod uid -> requests, for admission
+        self.used: dict = {}
         self.stopped = False
         self.frozen: set = set()
         self.status_writes = 0
@@ -189,32 +191,36 @@ class Kubelet:
             del self.workers[worker.key]
 
     def admit(self, worker):
-        """The kubelet's admission check (lifecycle/predicate.go): enough room on the node?"""
+        """The kubelet's admission check (lifecycle/predicate.go): enough room on the node?
+        Returns None, or (reason, message) for a rejected pod (``OutOfcpu``...)."""
         try:
             from ..scheduler.podinfo import pod_requests
         except ImportError:  # pragma: no cover - scheduler not present
             return None
         from ..quantity import parse_cpu, parse_memory
         want = pod_requests(worker.spec)
-        used: dict = {}
-        count = 0
-        for w in self.workers.values():
-            if w is worker or w.done or w.rejected or w.start_time is None:
-                continue
-            count += 1
-            for k, v in pod_requests(w.spec).items():
-                used[k] = used.get(k, 0) + v
+        count = len(self.admitted)
         if count + 1 > int(self.allocatable["pods"]):
             return ("OutOfpods", f"Pod was rejected: Node didn't have enough resource: pods, "
                                  f"requested: 1, used: {count}, capacity: {self.allocatable['pods']}")
         for res in ("cpu", "memory", "ephemeral-storage"):
-            if res not in want or not want[res]:
+            if not want.get(res):
                 continue
             cap = parse_cpu(self.allocatable[res]) if res == "cpu" else parse_memory(self.allocatable[res])
-            if used.get(res, 0) + want[res] > cap:
+            used = self.used.get(res, 0)
+            if used + want[res] > cap:
                 return (f"OutOf{res}", f"Pod was rejected: Node didn't have enough resource: {res}, "
-                                       f"requested: {want[res]}, used: {used.get(res, 0)}, capacity: {cap}")
+                                       f"requested: {want[res]}, used: {used}, capacity: {cap}")
+        self.admitted[worker.uid] = want
+        for k, v in want.items():
+            self.used[k] = self.used.get(k, 0) + v
         return None
+
+    def release(self, worker) -> None:
+        """A pod stopped using the node (terminal or gone): its requests are free again."""
+        want = self.admitted.pop(worker.uid, None)
+        for k, v in (want or {}).items():
+            self.used[k] = self.used.get(k, 0) - v
 
     def allocate_ip(self, worker) -> str | None:
         if worker.spec.get("hostNetwork"):

@@ -463,6 +463,7 @@ class PodWorker:
         self.done = True
         self.stop_probes()
         self.wakeups.clear()
+        self.kubelet.release(self)
         for t in (self.sync_timer, self.pleg_timer):
             if t is not None:
                 t.cancel()

@@ -83,7 +83,7 @@ def _scan_word(s: str, i: int, cond: bool = False) -> int:
     n = len(s)
     while i < n:
         c = s[i]
-        if c in " \t\n" or (not cond and c in _DELIMS):
+        if c in " \t\n" or (c in _DELIMS if not cond else c == ";"):
             break
         if c == "\\":
             i += 2
@@ -140,14 +140,14 @@ def tokenize(s: str) -> list[tuple]:
                 raise ShellSyntaxError("missing ))")
             toks.append(("ARITH", s[i + 2:j - 1]))
             i = j + 1
-        elif not cond and c in _DELIMS:
+        elif c in _DELIMS and (not cond or c == ";"):
             op = next(o for o in _OPS if s.startswith(o, i))
             toks.append(("OP", op))
             i += len(op)
             if op in ("<<", "<<-"):
                 heredocs.append([len(toks), op == "<<-"])
         else:
-            j = _scan_word(s, i, cond)
+            j = max(_scan_word(s, i, cond), i + 1)  # always make progress
             raw = s[i:j]
             if cond and raw in ("&&", "||"):
                 toks.append(("W", raw))
