@@ -470,3 +470,26 @@ def test_sidecar_init_container_runs_alongside():
     assert "running" in st["initContainerStatuses"][0]["state"] and st["initContainerStatuses"][0]["started"]
     assert c.logs("app", container="logger").startswith("tick\ntick\n")
     assert all(x["status"] == "True" for x in st["conditions"])
+
+
+def test_configmap_volume_follows_updates_but_env_does_not():
+    """Docs (configure-pod-configmap): mounted ConfigMaps are updated eventually (kubelet sync
+    period); environment variables and subPath mounts are not."""
+    c = cluster()
+    c.api.create("configmaps", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"},
+                                "data": {"color": "blue"}}, "default")
+    spec = pod("reader", "busybox", command=["sleep", "3600"],
+               env=[{"name": "COLOR", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "color"}}}],
+               volumeMounts=[{"name": "cfg", "mountPath": "/etc/cfg"},
+                             {"name": "cfg", "mountPath": "/etc/color", "subPath": "color"}])
+    spec["spec"]["volumes"] = [{"name": "cfg", "configMap": {"name": "cfg"}}]
+    c.api.create("pods", spec, "default")
+    c.run(5)
+    k = c.kubelets["node-1"]
+    read = lambda cmd: k.exec("default", "reader", ["sh", "-c", cmd])[1]
+    assert read("cat /etc/cfg/color; echo; echo $COLOR") == "blue\nblue\n"
+    c.api.patch("configmaps", "cfg", {"data": {"color": "green"}}, "merge", "default")
+    c.run(5)
+    assert read("cat /etc/cfg/color") == "blue"
+    c.run(60)
+    assert read("cat /etc/cfg/color; echo; cat /etc/color; echo; echo $COLOR") == "green\nblue\nblue\n"

@@ -342,3 +342,62 @@ class GuestbookFrontend(Httpd):
         self.say(now, f'{client_ip} - - [{clf_time(now)}] "GET {path} HTTP/1.1" 200 921')
         return 200, ("<html ng-app=\"redis\">\n  <head>\n    <title>Guestbook</title>\n  </head>\n"
                      "  <body>\n    <h2>Guestbook</h2>\n  </body>\n</html>\n")
+
+
+# -- python -m http.server, memcached -------------------------------------------------------------
+class PythonHttpServer(ServerProcess):
+    """``python -m http.server [port]``: serves the working directory, logs like Python does."""
+
+    RSS = 12 << 20
+
+    def ports(self):
+        nums = [a for a in self.argv if a.isdigit()]
+        return (int(nums[0]) if nums else 8000,)
+
+    def startup(self, now):
+        # print() to a pipe is block-buffered: without PYTHONUNBUFFERED this line never shows
+        # up in ``kubectl logs`` (the access log goes to stderr, which is unbuffered)
+        if self.env.get("PYTHONUNBUFFERED"):
+            port = self.ports()[0]
+            self.say(now, f"Serving HTTP on 0.0.0.0 port {port} (http://0.0.0.0:{port}/) ...")
+
+    def handle(self, port, path, now, headers, client_ip):
+        url = path.split("?")[0]
+        target = posixpath.normpath(self.fs.abspath("." + url))
+        if self.fs.isdir(target):
+            index = posixpath.join(target, "index.html")
+            if self.fs.isfile(index):
+                status, body = 200, self.fs.read(index)
+            else:
+                items = "".join(f'<li><a href="{n}">{n}</a></li>\n' for n in self.fs.listdir(target))
+                status, body = 200, f"<html>\n<body>\n<h1>Directory listing for {url}</h1>\n<hr>\n<ul>\n{items}</ul>\n</body>\n</html>\n"
+        elif self.fs.isfile(target):
+            status, body = 200, self.fs.read(target)
+        else:
+            status, body = 404, "<h1>Error response</h1><p>Error code: 404</p><p>Message: File not found.</p>"
+        self.say(now, f'{client_ip} - - [{clf_time(now).rsplit(" ", 1)[0]}] "GET {path} HTTP/1.1" {status} -',
+                 stream="stderr")
+        return status, body
+
+
+def python_cmd(sh, argv, io):
+    """``python -m http.server`` (becomes the server), ``python -c 'print("...")'``."""
+    from .shell.runtime import Takeover
+    if "-m" in argv and argv[argv.index("-m") + 1:argv.index("-m") + 2] == ["http.server"]:
+        raise Takeover(lambda image, av, sb, now: PythonHttpServer(image, av, sb, now), argv)
+    if "--version" in argv or "-V" in argv:
+        io.out.write(f"Python {sh.proc.image.app_version}\n")
+        return 0
+    if "-c" in argv:
+        code = argv[argv.index("-c") + 1] if argv.index("-c") + 1 < len(argv) else ""
+        for stmt in code.replace(";", "\n").splitlines():
+            m = re.fullmatch(r"\s*print\((['\"])(.*)\1\)\s*", stmt)
+            if m:
+                io.out.write(m.group(2) + "\n")
+        return 0
+    return 0
+
+
+class Memcached(ServerProcess):
+    PORTS = (11211,)
+    RSS = 2 << 20

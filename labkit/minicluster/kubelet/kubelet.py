@@ -22,11 +22,15 @@ from ..upstream import (CONTAINER_BACKOFF_SECONDS, CONTAINER_MAX_BACKOFF_SECONDS
                         NODE_LEASE_NAMESPACE, NODE_LEASE_RENEW_SECONDS,
                         NODE_STATUS_REPORT_FREQUENCY_SECONDS, NODE_STATUS_UPDATE_FREQUENCY_SECONDS)
 from . import node as nodeinfo
+from . import volumes
 from .backoff import Backoff
 from .containers import ImageManager
 from .logs import container_logs
 from .podnet import IPAllocator, node_index
 from .podworker import PodWorker
+
+#: KubeletConfiguration syncFrequency (1m): periodic pod sync, when mounted ConfigMaps update
+POD_SYNC_SECONDS = 60
 
 
 class Kubelet:
@@ -324,7 +328,23 @@ class _Dispatcher:
 
     def __init__(self, ctx):
         self.kubelets: dict[str, Kubelet] = {}
+        self.loop = ctx.loop
         ctx.informers["pods"].add_handler(self._add, self._update, self._delete, replay=False)
+        for resource, kind in (("configmaps", "ConfigMap"), ("secrets", "Secret")):
+            ctx.informers[resource].add_handler(
+                None, lambda old, new, kind=kind: self._source_changed(kind, new),
+                lambda obj, kind=kind: self._source_changed(kind, obj), replay=False)
+
+    def _source_changed(self, kind: str, obj: dict) -> None:
+        """A ConfigMap/Secret changed: pods that mount it see it at their next periodic sync."""
+        ns, name = obj["metadata"].get("namespace"), obj["metadata"]["name"]
+        for kubelet in self.kubelets.values():
+            for w in list(kubelet.workers.values()):
+                if w.done or w.pod["metadata"]["namespace"] != ns:
+                    continue
+                names = volumes.uses(w.pod, kind, name)
+                if names:
+                    self.loop.call_later(POD_SYNC_SECONDS, volumes.refresh, w, names)
 
     def add(self, kubelet: Kubelet) -> None:
         self.kubelets[kubelet.name] = kubelet

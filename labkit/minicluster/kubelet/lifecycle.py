@@ -124,8 +124,7 @@ def start_container(w, rec):
     w.event(rec, "Normal", "Created", f"Created container: {rec.name}")
     try:
         proc = img.start(spec, env, fs, now, rng=w.rng, net=w.net, hostname=w.hostname,
-                         pod_ip=w.pod_ip or "", node_ip=k.internal_ip, mem_limit=mem, cpu_limit=cpu,
-                         stdin="" if not rec.spec.get("stdin") else "")
+                         pod_ip=w.pod_ip or "", node_ip=k.internal_ip, mem_limit=mem, cpu_limit=cpu)
     except StartError as e:
         inst = Instance(cid, None, img, now, attempt)
         inst.finish(128, "StartError", now, str(e))

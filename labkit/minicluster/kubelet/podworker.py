@@ -23,11 +23,9 @@ from __future__ import annotations
 import math
 import random
 
-from ..clock import parse_rfc3339
 from ..errors import ApiError
 from ..objects import clone, key_of
-from ..upstream import (CONTAINER_BACKOFF_SECONDS, CONTAINER_MAX_BACKOFF_SECONDS,
-                        DEFAULT_TERMINATION_GRACE_SECONDS, VOLUME_RETRY_INITIAL_SECONDS,
+from ..upstream import (DEFAULT_TERMINATION_GRACE_SECONDS, VOLUME_RETRY_INITIAL_SECONDS,
                         VOLUME_RETRY_MAX_SECONDS)
 from . import lifecycle, volumes
 from .containers import ContainerRecord
@@ -487,9 +485,6 @@ class PodWorker:
             for pw in rec.probes.values():
                 pw.stop()
 
-    def on_ready_without_probe(self) -> None:
-        pass
-
     # -- updates from the API -------------------------------------------------------------------
     def update(self, pod: dict) -> None:
         self.pod = pod
@@ -499,7 +494,3 @@ class PodWorker:
             return
         if self.deleting and self.gen is not None:
             self.need_sync = True
-
-    def deletion_deadline(self):
-        ts = self.pod["metadata"].get("deletionTimestamp")
-        return parse_rfc3339(ts) if ts else None

@@ -14,6 +14,10 @@ A volume that cannot be set up (a ConfigMap that does not exist...) keeps the po
 ``ContainerCreating``; the kubelet retries and records ``FailedMount`` events
 (``MountVolume.SetUp failed for volume "config" : configmap "cfg" not found``).
 
+ConfigMap and Secret volumes follow changes of their source, on the kubelet's next periodic sync
+of the pod (up to a minute later); a key mounted with ``subPath`` does not (nor do environment
+variables, read once when the container starts).
+
 Every container also gets the kubelet-managed ``/etc/hosts``, ``/etc/hostname`` and
 ``/etc/resolv.conf`` (cluster DNS with the namespace's search path).
 """
@@ -171,6 +175,41 @@ def mounts_for(container: dict, volumes: dict, etc: Volume) -> list[Mount]:
         vol = volumes.get(vm.get("name"))
         if vol is None:
             continue
-        out.append(Mount(vm.get("mountPath", "/"), vol, vm.get("subPath", ""),
-                         bool(vm.get("readOnly"))))
+        sub = vm.get("subPath", "")
+        if sub and vol.kind in ("configmap", "secret", "projected", "downwardAPI"):
+            # a subPath is bound once, when the container starts: later updates do not show
+            vol = Volume({sub: vol.files[sub]} if sub in vol.files else {}, read_only=True, kind=vol.kind)
+        out.append(Mount(vm.get("mountPath", "/"), vol, sub, bool(vm.get("readOnly"))))
     return out
+
+
+def uses(pod: dict, kind: str, name: str) -> list[str]:
+    """Names of the pod's volumes that project ConfigMap/Secret ``name``."""
+    key = "configMap" if kind == "ConfigMap" else "secret"
+    field = "name" if kind == "ConfigMap" else "secretName"
+    out = []
+    for vol in pod["spec"].get("volumes") or []:
+        if (vol.get(key) or {}).get(field) == name:
+            out.append(vol["name"])
+        for src in (vol.get("projected") or {}).get("sources") or []:
+            if (src.get(key) or {}).get("name") == name:
+                out.append(vol["name"])
+    return out
+
+
+def refresh(worker, names: list[str]) -> None:
+    """Project the current ConfigMap/Secret data into the pod's volumes ``names`` (the kubelet
+    does this on its periodic pod sync; environment variables are never updated)."""
+    k = worker.kubelet
+    for vol in worker.pod["spec"].get("volumes") or []:
+        if vol.get("name") not in names or worker.volumes is None:
+            continue
+        try:
+            fresh = _setup_one(k, worker.pod, vol, worker.pod["metadata"]["namespace"], worker.pod_ip or "")
+        except (ConfigError, ApiError):
+            continue
+        target = worker.volumes.get(vol["name"])
+        if target is not None:
+            target.files.clear()
+            target.files.update(fresh.files)
+            target.dirs = set(fresh.dirs)

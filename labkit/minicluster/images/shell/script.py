@@ -53,6 +53,7 @@ class ScriptProcess(Process):
 
     def _become(self, tk, t):
         srv = tk.factory(self.image, tk.argv, self.sb, t)
+        self.log.extend(srv.log)
         srv.log = self.log
         srv._partial = self._partial
         self.server = srv
