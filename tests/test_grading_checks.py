@@ -80,6 +80,17 @@ def test_check_output_is_deterministic_text_html_and_metadata(monkeypatch):
     assert "<" in first._repr_html_() and "\u2717" in first._repr_html_()
 
 
+def test_a_quiz_answer_is_saved_with_the_check_output(monkeypatch):
+    """A widget's answer exists only in the kernel; the output keeps it for the grader."""
+    shown = []
+    monkeypatch.setattr("IPython.display.display",
+                        lambda obj, metadata=None: shown.append(metadata["labkit"]))
+    grading.check("demo-quiz", namespace={})
+    grading.record_answer("demo-quiz", ("Deployment",))
+    grading.check("demo-quiz", namespace={})
+    assert "answer" not in shown[0] and shown[1]["answer"] == {"__tuple__": ["Deployment"]}
+
+
 def test_points_argument_in_the_notebook_cannot_change_the_worth(monkeypatch):
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj, metadata=None: shown.append(obj))

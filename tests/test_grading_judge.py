@@ -51,6 +51,14 @@ def test_without_a_final_record_the_last_recorded_state_is_used():
     assert judge.score_check("demo-sum", [], 5)["evidence"] == "no evidence"
 
 
+def test_a_quiz_answer_saved_in_the_submission_is_re_checked():
+    records = [rec("check", "demo-quiz"), rec("final")]
+    scored = judge.score_check("demo-quiz", records, 5, saved={"demo-quiz": "Deployment"})
+    assert scored["points"] == 1
+    assert scored["evidence"] == "of the answer saved in the submitted notebook"
+    assert judge.score_check("demo-quiz", [], 5, saved={"demo-quiz": "Pod"})["points"] == 0
+
+
 def test_records_are_cleaned_and_object_references_resolved():
     raw = [{"type": "check", "check": "demo-configmap", "seq": 1, "answers": "junk",
             "objects": [{"kind": "ConfigMap", "metadata": {"name": "a"}}]},

@@ -6,8 +6,10 @@ student's code started). What it does:
 
 1. read the submission; a file that is empty, not JSON or not a notebook is reported as
    ``invalid`` without running anything;
-2. clear every stored output (a submitted notebook's outputs are never evidence) and append the
-   grader's last cell, ``record_final()``, which records the final answers and cluster state;
+2. keep the quiz answers saved with check outputs (``saved_answers.json``: answers given in a
+   widget exist nowhere else), clear every stored output (outputs are never read for scores)
+   and append the grader's last cell, ``record_final()``, which records the final answers and
+   cluster state;
 3. run it with papermill in the ``labkit-grader`` kernel, with the parameters ``SEED``,
    ``SOLUTIONS = False`` and ``LABKIT_GRADING = True`` injected after the ``parameters`` cell
    and the grading environment (evidence file, spec) set for the kernel. Errors do not stop the
@@ -68,6 +70,18 @@ def load_submission(path: Path):
     return nb, None
 
 
+def saved_answers(nb) -> dict:
+    """``{check id: encoded answer}`` saved with check outputs in the submitted notebook: quiz
+    widgets' answers, which only existed in the student's kernel. Evidence, never scores."""
+    out = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            lab = output.get("metadata", {}).get("labkit")
+            if isinstance(lab, dict) and isinstance(lab.get("check"), str) and "answer" in lab:
+                out[lab["check"]] = lab["answer"]
+    return out
+
+
 def prepare(nb):
     """Clear outputs, drop cells the grader owns, append the grader's final cell."""
     import nbformat
@@ -110,6 +124,7 @@ def run(job: dict) -> dict:
     if nb is None:
         return {"status": "invalid", "reason": reason}
     source = work / "input.ipynb"
+    (work / "saved_answers.json").write_text(json.dumps(saved_answers(nb)))
     nbformat.write(prepare(nb), source)
     run_dir = work / "run"
     run_dir.mkdir(exist_ok=True)

@@ -10,7 +10,9 @@ penalised for the grader's choice):
 1. what the check's own cell recorded the last time it ran ("at its check cell");
 2. the final state, recorded by the grader's last cell ("at the end of the notebook"), or, when
    the notebook never got there (kernel died, timeout), the last state recorded before it
-   stopped.
+   stopped;
+3. for quizzes: the answer saved with the check's output in the submitted notebook (a widget's
+   answer exists only in the student's kernel, so re-running cannot reproduce it).
 
 Only the *last* run of a check cell counts (not the best of all runs): re-running a check in a
 loop with different answers gains nothing. Each check has its own time limit; a check that
@@ -64,7 +66,7 @@ def merged_state(records: list[dict]) -> dict:
     return {"answers": answers, "objects": objects}
 
 
-def candidates(check_id: str, records: list[dict]) -> list[tuple[str, dict]]:
+def candidates(check_id: str, records: list[dict], saved=None) -> list[tuple[str, dict]]:
     own = [r for r in records if r["type"] == "check" and r["check"] == check_id]
     finals = [r for r in records if r["type"] == "final"]
     out = []
@@ -75,13 +77,17 @@ def candidates(check_id: str, records: list[dict]) -> list[tuple[str, dict]]:
     elif records:
         out.append(("recorded last, before the notebook stopped",
                     merged_state(records)))
+    if saved and check_id in saved:  # a quiz answer saved with the submitted notebook
+        base = out[-1][1] if out else NO_EVIDENCE
+        out.append(("of the answer saved in the submitted notebook",
+                    {**base, "answers": {**base["answers"], check_id: saved[check_id]}}))
     return out
 
 
-def score_check(check_id: str, records: list[dict], time_limit: float) -> dict:
+def score_check(check_id: str, records: list[dict], time_limit: float, saved=None) -> dict:
     chk = get_check(check_id)
     best = None
-    for label, evidence in candidates(check_id, records) or [("no evidence", NO_EVIDENCE)]:
+    for label, evidence in candidates(check_id, records, saved) or [("no evidence", NO_EVIDENCE)]:
         limit = chk.timeout or time_limit
         result = evaluate_check(chk, evidence, mode="grader", time_limit=limit)
         if best is None or result.score > best[1].score:
@@ -241,11 +247,16 @@ def judge(job: dict) -> dict:
         reason = execution.get("reason", "not a notebook")
         return {"status": "invalid", "notes": [reason],
                 "checks": {c: zero(c, f"not graded: {reason}") for c in expected}}
+    try:
+        saved = json.loads((work / "saved_answers.json").read_text())
+        saved = saved if isinstance(saved, dict) else {}
+    except (OSError, ValueError):
+        saved = {}
     partial = work / "judge.partial.jsonl"
     scores = {}
     with open(partial, "w") as f:
         for cid in expected:
-            scores[cid] = score_check(cid, records, float(job.get("check_timeout", 10)))
+            scores[cid] = score_check(cid, records, float(job.get("check_timeout", 10)), saved)
             f.write(json.dumps(scores[cid]) + "\n")
             f.flush()
     nb = analyse_notebook(work / "executed.ipynb")

@@ -110,16 +110,21 @@ def check(check_id: str, points=None, *, cluster=None, namespace: dict | None = 
     hints). ``points`` is informational only: the registered check decides what it is worth."""
     del points
     result = evaluate(check_id, cluster=cluster, namespace=namespace)
-    _display(result)
+    meta = result.to_metadata()
+    if check_id in ANSWERS:
+        # A quiz widget's answer lives only in this kernel: re-running the notebook cannot
+        # reproduce it. Saved with the output, the grader can re-check it (as an answer).
+        meta["answer"] = encode(ANSWERS[check_id])
+    _display(result, meta)
 
 
-def _display(result) -> None:
+def _display(result, meta: dict) -> None:
     try:
         from IPython.display import display
     except ImportError:  # pragma: no cover - IPython ships with ipykernel
         print(repr(result))
         return
-    display(result, metadata={"labkit": result.to_metadata()})
+    display(result, metadata={"labkit": meta})
 
 
 # -- evidence ----------------------------------------------------------------------------------

@@ -118,6 +118,8 @@ CASES = {
                                   "    check(\"demo-quiz\")"},
                                  insert_after={"check3": ["c.delete(\"configmap\", \"app-config\")"]}),
                       {"demo-sum": 2, "demo-quiz": 0, "demo-configmap": 2}, "ok"),
+    "quiz_answer_saved": (cells_with(), {"demo-sum": 0, "demo-quiz": 1, "demo-configmap": 0},
+                          "ok"),
     "wrong_notebook": ([("md", "# Another assignment"), ("code", "x = 1\nprint(x)")],
                        {"demo-sum": 0, "demo-quiz": 0, "demo-configmap": 0}, "wrong-notebook"),
     "invalid_json": ("{\"cells\": [ this is not json", {}, "invalid"),
@@ -151,6 +153,18 @@ def forge_stored_outputs(nb):
     return nb
 
 
+def save_quiz_answer(nb):
+    """The quiz_answer_saved case: the student answered in a widget (nothing in the code) and
+    ran the check cell, whose output saved the answer; re-running cannot reproduce it."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source == "check(\"demo-quiz\")":
+            cell.outputs = [nbformat.v4.new_output(
+                "display_data", data={"text/plain": "\u2713 demo-quiz (Which object?): 1/1 points."},
+                metadata={"labkit": {"check": "demo-quiz", "points": 1.0, "max": 1.0,
+                                     "passed": True, "answer": "Deployment"}})]
+    return nb
+
+
 def build(execute_reference: bool = True, out: Path = HERE) -> None:
     subs = out / "submissions"
     subs.mkdir(exist_ok=True)
@@ -163,6 +177,8 @@ def build(execute_reference: bool = True, out: Path = HERE) -> None:
             nb = notebook(content)
             if name == "forged_metadata":
                 forge_stored_outputs(nb)
+            if name == "quiz_answer_saved":
+                save_quiz_answer(nb)
             nbformat.write(nb, path)
         expected[name] = {"points": points, "status": status}
     (out / "expected.json").write_text(json.dumps(expected, indent=1) + "\n")
