@@ -493,3 +493,23 @@ def test_configmap_volume_follows_updates_but_env_does_not():
     assert read("cat /etc/cfg/color") == "blue"
     c.run(60)
     assert read("cat /etc/cfg/color; echo; cat /etc/color; echo; echo $COLOR") == "green\nblue\nblue\n"
+
+
+def test_exec_probe_timeout_is_a_failure():
+    """cri-client remote_runtime.go ExecSync: DeadlineExceeded → "command %q timed out"."""
+    c = cluster()
+    c.api.create("pods", pod("slowprobe", "busybox", command=["sleep", "3600"],
+                             readinessProbe={"exec": {"command": ["sh", "-c", "sleep 5"]}, "periodSeconds": 5}),
+                 "default")
+    c.run(12)
+    assert messages(c, "slowprobe", "Unhealthy") == ['Readiness probe failed: command "sh -c sleep 5" timed out']
+    assert cstatus(c, "slowprobe")["ready"] is False
+
+
+def test_logs_from_a_stopped_kubelet_fail_like_an_unreachable_node():
+    c = cluster()
+    c.api.create("pods", pod("web", "nginx"), "default")
+    c.run(5)
+    c.fail_node("node-1")
+    with pytest.raises(Exception, match=r"dial tcp 172\.18\.0\.\d+:10250: connect: connection refused"):
+        c.logs("web")

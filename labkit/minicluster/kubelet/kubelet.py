@@ -253,7 +253,19 @@ class Kubelet:
     def logs(self, namespace: str, pod: str, container: str | None = None, previous: bool = False,
              tail: int | None = None, timestamps: bool = False, since_seconds=None) -> str:
         """``kubectl logs`` (``GET pods/{name}/log``); errors are the kubelet's/API server's."""
-        w = self._worker(namespace, pod)
+        if self.stopped:  # the API server cannot reach the kubelet's port
+            raise errors.ApiError(errors.status(
+                500, "InternalError", f'Get "https://{self.internal_ip}:10250/containerLogs/{namespace}/'
+                                      f'{pod}/{container or ""}": dial tcp {self.internal_ip}:10250: '
+                                      "connect: connection refused"))
+        w = self.workers.get(f"{namespace}/{pod}")
+        if w is None:
+            obj = self.pods.get(pod, namespace)
+            if obj is None:
+                raise errors.not_found("pods", pod)
+            name = container or obj["spec"]["containers"][0]["name"]
+            raise errors.bad_request(f'container "{name}" in pod "{pod}" is waiting to start: '
+                                     "ContainerCreating")
         return container_logs(w, container, previous, tail, timestamps, self.now(), since_seconds)
 
     def exec(self, namespace: str, pod: str, command: list, container: str | None = None,
