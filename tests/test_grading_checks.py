@@ -140,11 +140,15 @@ def test_check_timeout_cannot_be_swallowed_by_the_check():
     assert r.score == 0
 
 
-def test_register_check_rejects_bad_ids_and_unknown_ids_are_clear():
+def test_register_check_rejects_bad_ids_and_unknown_ids_are_clear(monkeypatch):
     with pytest.raises(ValueError):
         register_check("Bad Id!")
     with pytest.raises(KeyError, match="no check is registered with the id 'nope'"):
         grading.evaluate("nope", namespace={})
+    from labkit import course_checks
+    monkeypatch.setitem(course_checks.ERRORS, "labkit.course_checks.m09_x", "NameError: y")
+    with pytest.raises(KeyError, match=r"m09_x failed to load \(NameError: y\)"):
+        get_check("nope")
 
 
 # -- evidence ----------------------------------------------------------------------------------

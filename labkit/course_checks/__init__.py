@@ -15,11 +15,21 @@ from __future__ import annotations
 import importlib
 
 
+#: Modules that failed to import: dotted name -> "ErrorType: message". One broken module must
+#: not take every other notebook's checks down with it; the error is reported when one of its
+#: checks is asked for.
+ERRORS: dict[str, str] = {}
+
+
 def load_all() -> list[str]:
-    """Import every checks module of this package; returns their dotted names."""
+    """Import every checks module of this package; returns the names imported."""
     from labkit.grading.registry import iter_submodules
     import labkit.course_checks as package
-    names = iter_submodules(package)
-    for name in names:
-        importlib.import_module(name)
-    return names
+    loaded = []
+    for name in iter_submodules(package):
+        try:
+            importlib.import_module(name)
+            loaded.append(name)
+        except Exception as e:  # noqa: BLE001 - reported by get_check
+            ERRORS[name] = f"{type(e).__name__}: {e}"
+    return loaded

@@ -22,6 +22,7 @@ import os
 import re
 import secrets
 import shutil
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -226,6 +227,10 @@ def grade_batch(submissions, out, notebook=None, workers: int = 1, timeout: floa
     out.mkdir(parents=True, exist_ok=True)
     checks = [str(Path(c).resolve()) if str(c).endswith(".py") else str(c) for c in checks]
     load_course_checks(checks)
+    from labkit.course_checks import ERRORS
+    for name, err in sorted(ERRORS.items()):
+        print(f"labkit grade: warning: checks module {name} failed to load ({err})",
+              file=sys.stderr)
     files = discover(submissions)
     names = student_names(files) if files else []
     nid, expected = expected_checks(notebook, files)

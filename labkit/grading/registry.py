@@ -111,7 +111,9 @@ def get_check(check_id: str) -> Check:
     try:
         return REGISTRY[check_id]
     except KeyError:
-        raise KeyError(f"no check is registered with the id {check_id!r}") from None
+        from labkit.course_checks import ERRORS
+        broken = "".join(f"; {name} failed to load ({err})" for name, err in sorted(ERRORS.items()))
+        raise KeyError(f"no check is registered with the id {check_id!r}{broken}") from None
 
 
 def checks_for(notebook: str) -> list[Check]:
