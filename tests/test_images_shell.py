@@ -117,3 +117,27 @@ def test_exec_timeout_and_output():
 ])
 def test_small_tools(script, expected):
     assert run(script)[1] == expected
+
+
+_TOKENS = list("ab $(){}[]'\"`;&|<>\\=#*?~!-+/0123\n") + [
+    "echo ", "if ", "then ", "fi", "for ", "do ", "done", "while ", "case ", "esac", "$((", "${",
+    "[[ ", " ]]", "sleep 1", "exit ", "x=", "<<E\n", " in ", "a)", ";;", "f() { f; }; f"]
+
+
+def test_garbage_scripts_fail_like_a_shell_never_crash():
+    """Any text given to sh -c ends as a shell error (exit 2, "sh: syntax error..."), never as
+    an exception in the cluster."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    img = resolve("busybox")
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(st.lists(st.sampled_from(_TOKENS), max_size=12).map("".join))
+    def check(script):
+        p = img.start({"name": "c", "command": ["sh", "-c", script]}, {}, None, T0)
+        p.advance(T0 + 100)
+        assert not any("Error: " in line for _, _, line in p.log), p.log
+        p.exec(["sh", "-c", script], T0 + 100, timeout=5) if p.exited is None else None
+
+    check()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 
+from ..errors import ApiError
 from ..images import ExecError, FileSystem, NetError, StartError, with_default_tag
 from ..quantity import parse_cpu, parse_memory
 from ..upstream import MINIMUM_GRACE_PERIOD_SECONDS
@@ -109,7 +110,9 @@ def start_container(w, rec):
     try:
         env = build_env(k.api, w.pod, rec.spec, w.pod_ip or "", k.internal_ip, w.services(),
                         k.allocatable)
-    except ConfigError as e:
+    except (ConfigError, ApiError) as e:
+        if isinstance(e, ApiError):
+            e = ConfigError(e.status.get("message", str(e)))
         rec.waiting = ("CreateContainerConfigError", str(e))
         w.event(rec, "Warning", "Failed", f"Error: {e}")
         w.trigger_at(k.now() + 10, background=False)

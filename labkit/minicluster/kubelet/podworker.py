@@ -160,6 +160,11 @@ class PodWorker:
             self.gen = None
             self._after_sync()
             return
+        except Exception as e:  # noqa: BLE001 - one broken pod must not stop the node
+            self.gen = None
+            self.event(None, "Warning", "FailedSync", f"error syncing pod, skipping: {e}")
+            self.trigger(10)
+            return
         self.kubelet.loop.call_later(max(delay, 0.0), self._resume)
 
     def _after_sync(self) -> None:

@@ -18,14 +18,24 @@ _SPECIAL = set("$`'\"\\*?~[")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-class ExpansionError(Exception):
+class ExpansionError(ValueError):
     """``sh: VAR: parameter not set`` and the like (a non-interactive shell exits)."""
 
 
 # -- segments ----------------------------------------------------------------------------------
 def _segments(sh, raw: str):
     """Generator of (text, quoted, is_expansion) pieces, or ("@", list) for ``"$@"``-like
-    multi-field values."""
+    multi-field values. Malformed text is a "bad substitution", never a crash."""
+    from .parser import ShellSyntaxError
+    try:
+        return (yield from _scan_segments(sh, raw))
+    except (ValueError, IndexError, ShellSyntaxError) as e:
+        if isinstance(e, ExpansionError):
+            raise
+        raise ExpansionError("syntax error: bad substitution") from None
+
+
+def _scan_segments(sh, raw: str):
     out = []
     i, n = 0, len(raw)
     while i < n:

@@ -462,4 +462,7 @@ class Parser:
 @lru_cache(maxsize=512)
 def parse(text: str):
     """Parse a script into a node tree (cached: the same script in 1,000 pods parses once)."""
-    return Parser(text).program()
+    try:
+        return Parser(text).program()
+    except (IndexError, TypeError):  # a keyword cut off by the end of the text
+        raise ShellSyntaxError("syntax error: unexpected end of file") from None

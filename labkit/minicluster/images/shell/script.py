@@ -50,6 +50,9 @@ class ScriptProcess(Process):
         except RecursionError:
             self.say(t, f"{self.shell.name}: stack overflow", stream="stderr")
             self._exit(2, None, t)
+        except Exception as e:  # noqa: BLE001 - a model gap must not crash the cluster
+            self.say(t, f"{self.shell.name}: {type(e).__name__}: {e}", stream="stderr")
+            self._exit(2, None, t)
 
     def _become(self, tk, t):
         srv = tk.factory(self.image, tk.argv, self.sb, t)
@@ -146,6 +149,10 @@ def run_exec(proc, argv, now, timeout=None, stdin=""):
         code = e.code & 255
     except Takeover:
         return None, cap.text()
+    except RecursionError:
+        return 2, cap.text() + f"{sh.name}: stack overflow\n"
+    except Exception as e:  # noqa: BLE001 - a model gap must not crash the cluster
+        return 2, cap.text() + f"{sh.name}: {type(e).__name__}: {e}\n"
     proc.last_exec_seconds = total
     return code, cap.text()
 
