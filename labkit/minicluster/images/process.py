@@ -29,6 +29,8 @@ import math
 
 #: log lines kept per container instance (the kubelet rotates container logs at 10 MiB)
 MAX_LOG_LINES = 10000
+#: a line without a newline is logged once it reaches this size (containerd's 16 KiB buffer)
+PARTIAL_LINE_MAX = 16 * 1024
 
 
 class NetError(Exception):
@@ -167,6 +169,9 @@ class Process:
         """Write ``text`` to stdout/stderr at time ``t``; complete lines become log lines."""
         buf = self._partial[stream] + text
         *lines, rest = buf.split("\n")
+        if len(rest) >= PARTIAL_LINE_MAX:  # containerd cuts very long lines into 16 KiB pieces
+            lines.append(rest)
+            rest = ""
         self._partial[stream] = rest
         for line in lines:
             self.log.append((t, stream, line))
@@ -178,6 +183,13 @@ class Process:
     def say(self, t: float, *lines: str, stream: str = "stdout") -> None:
         for line in lines:
             self.emit(t, line + "\n", stream)
+
+    def log_lines(self) -> list[tuple]:
+        """The log so far, including text not yet ended by a newline (as containerd writes
+        partial lines, ``kubectl logs`` shows them)."""
+        extra = [(self.log[-1][0] if self.log else self.started_at, s, text)
+                 for s, text in self._partial.items() if text]
+        return self.log + extra if extra else self.log
 
     def _flush(self, t: float) -> None:
         for stream, rest in self._partial.items():

@@ -68,10 +68,8 @@ def ensure_image(w, rec):
         start, end = images.plan_failure(now)
     else:
         start, end = images.plan_pull(img, now, cached_layers=present)
-    if start > now:
-        yield start - now
-    w.event(rec, "Normal", "Pulling", f'Pulling image "{name}"')
-    yield end - start
+    w.event(rec, "Normal", "Pulling", f'Pulling image "{name}"')  # then it waits its turn
+    yield end - now
     if err is not None:
         w.event(rec, "Warning", "Failed", f'Failed to pull image "{name}": {err.message}')
         images.backoff.next(key, k.now(), k.now())

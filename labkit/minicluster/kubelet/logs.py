@@ -63,7 +63,7 @@ def container_logs(w, container, previous, tail, timestamps, now, since_seconds=
     rec = _pick(w, container)
     w.observe(now)
     inst = _instance(w, rec, previous)
-    lines = inst.process.log if inst.process is not None else []
+    lines = inst.process.log_lines() if inst.process is not None else []
     if since_seconds is not None:
         lines = [l for l in lines if l[0] >= now - since_seconds]
     if tail is not None and tail >= 0:
