@@ -275,9 +275,6 @@ def test_a_session_of_changes_matches_real_kubectl(oracle):
         assert (ours.stdout, ours.stderr, ours.returncode) == expected, line
 
 
-@pytest.mark.xfail(strict=True, reason="known discrepancy, open in issue #3: for a ConfigMap that "
-                   "does not exist yet, real kubectl diff shows no last-applied annotation in MERGED "
-                   "while labkit's diff adds it")
 def test_diff_matches_real_kubectl_up_to_temporary_paths(oracle):
     """kubectl diff runs ``diff -u -N`` on two temporary directories with random names and file
     times; everything else must be identical."""

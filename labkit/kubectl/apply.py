@@ -293,7 +293,7 @@ def merged_object(ctx: Ctx, source: str, obj: dict) -> tuple[str, dict | None, d
     except errors.ApiError as e:
         if e.code != 404:
             raise
-        return name, None, ctx.api.create(rt, _prune_nulls(with_annotation(obj)), ns, dry_run=True)
+        return name, None, ctx.api.create(rt, obj, ns, dry_run=True)  # the manifest as it is
     original = None
     text = ((live.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
     if text:
@@ -301,7 +301,8 @@ def merged_object(ctx: Ctx, source: str, obj: dict) -> tuple[str, dict | None, d
             original = json.loads(text)
         except ValueError:
             original = None
-    patch = three_way_patch(original, with_annotation(obj), live)
+    # GetModifiedConfiguration(annotate=false): the annotation itself is left as it is
+    patch = three_way_patch(original, json.loads(last_applied(obj)), live)
     merged = ctx.api.patch(rt, meta["name"], patch, "strategic", ns, dry_run=True) if patch else live
     return name, live, merged
 
