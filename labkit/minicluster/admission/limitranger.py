@@ -14,7 +14,7 @@ Pod updates are not checked (containers' resources cannot change through an upda
 """
 from __future__ import annotations
 
-from ..schema.quantity import QuantityError, canonical, format_quantity, parse, value_of
+from ..schema.quantity import format_quantity, parse, text_of, value_or_none
 from ..upstream import LIMIT_RANGER_ANNOTATION
 from .common import Request, aggregate, forbidden, has_any, list_in
 
@@ -23,20 +23,6 @@ def _limit_ranges(api, ns: str) -> list[dict]:
     if not has_any(api, "limitranges", ns):
         return []
     return list_in(api, "limitranges", ns)
-
-
-def _q(v):
-    try:
-        return value_of(v)
-    except (QuantityError, TypeError):
-        return None
-
-
-def _s(v) -> str:
-    try:
-        return canonical(v)
-    except (QuantityError, TypeError):
-        return str(v)
 
 
 def _merge(c: dict, defaults: dict, requests: dict, what: str, notes: list[str]) -> None:
@@ -83,42 +69,42 @@ def admit(api, req: Request) -> None:
 
 
 def _min(kind, name, enforced, request, limit) -> str | None:
-    req, lim, want = _q(request.get(name)), _q(limit.get(name)), _q(enforced)
+    req, lim, want = value_or_none(request.get(name)), value_or_none(limit.get(name)), value_or_none(enforced)
     if name not in request:
-        return f"minimum {name} usage per {kind} is {_s(enforced)}.  No request is specified"
+        return f"minimum {name} usage per {kind} is {text_of(enforced)}.  No request is specified"
     if req is not None and req < want:
-        return f"minimum {name} usage per {kind} is {_s(enforced)}, but request is " \
-               f"{_s(request[name])}"
+        return f"minimum {name} usage per {kind} is {text_of(enforced)}, but request is " \
+               f"{text_of(request[name])}"
     if lim is not None and lim < want:
-        return f"minimum {name} usage per {kind} is {_s(enforced)}, but limit is " \
-               f"{_s(limit[name])}"
+        return f"minimum {name} usage per {kind} is {text_of(enforced)}, but limit is " \
+               f"{text_of(limit[name])}"
     return None
 
 
 def _max(kind, name, enforced, request, limit) -> str | None:
-    req, lim, want = _q(request.get(name)), _q(limit.get(name)), _q(enforced)
+    req, lim, want = value_or_none(request.get(name)), value_or_none(limit.get(name)), value_or_none(enforced)
     if name not in limit:
-        return f"maximum {name} usage per {kind} is {_s(enforced)}.  No limit is specified"
+        return f"maximum {name} usage per {kind} is {text_of(enforced)}.  No limit is specified"
     if lim is not None and lim > want:
-        return f"maximum {name} usage per {kind} is {_s(enforced)}, but limit is " \
-               f"{_s(limit[name])}"
+        return f"maximum {name} usage per {kind} is {text_of(enforced)}, but limit is " \
+               f"{text_of(limit[name])}"
     if req is not None and req > want:
-        return f"maximum {name} usage per {kind} is {_s(enforced)}, but request is " \
-               f"{_s(request[name])}"
+        return f"maximum {name} usage per {kind} is {text_of(enforced)}, but request is " \
+               f"{text_of(request[name])}"
     return None
 
 
 def _ratio(kind, name, enforced, request, limit) -> str | None:
-    req, lim = _q(request.get(name)) or 0, _q(limit.get(name)) or 0
+    req, lim = value_or_none(request.get(name)) or 0, value_or_none(limit.get(name)) or 0
     if not req:
-        return f"{name} max limit to request ratio per {kind} is {_s(enforced)}, but no request " \
+        return f"{name} max limit to request ratio per {kind} is {text_of(enforced)}, but no request " \
                "is specified or request is 0"
     if not lim:
-        return f"{name} max limit to request ratio per {kind} is {_s(enforced)}, but no limit is " \
+        return f"{name} max limit to request ratio per {kind} is {text_of(enforced)}, but no limit is " \
                "specified or limit is 0"
     ratio = (lim * 1000) / (req * 1000)
-    if ratio > _q(enforced):
-        return f"{name} max limit to request ratio per {kind} is {_s(enforced)}, but provided " \
+    if ratio > value_or_none(enforced):
+        return f"{name} max limit to request ratio per {kind} is {text_of(enforced)}, but provided " \
                f"ratio is {float(ratio):f}"
     return None
 
@@ -170,11 +156,11 @@ def validate(api, req: Request) -> None:
                     errors += [msg] if msg else []
                 for name, enforced in sorted((item.get("max") or {}).items()):
                     if name not in requests:
-                        errors.append(f"maximum {name} usage per {ltype} is {_s(enforced)}.  "
+                        errors.append(f"maximum {name} usage per {ltype} is {text_of(enforced)}.  "
                                       "No request is specified")
-                    elif (_q(requests[name]) or 0) > (_q(enforced) or 0):
-                        errors.append(f"maximum {name} usage per {ltype} is {_s(enforced)}, "
-                                      f"but request is {_s(requests[name])}")
+                    elif (value_or_none(requests[name]) or 0) > (value_or_none(enforced) or 0):
+                        errors.append(f"maximum {name} usage per {ltype} is {text_of(enforced)}, "
+                                      f"but request is {text_of(requests[name])}")
             elif kind == "Pod" and ltype == "Container":
                 spec = req.obj.get("spec") or {}
                 for c in list(spec.get("containers") or ()) + list(spec.get("initContainers") or ()):

@@ -132,3 +132,20 @@ def canonical(value, round_milli: bool = False) -> str:
 def value_of(value) -> Decimal:
     """The numeric value (a Decimal) of a quantity."""
     return parse(value)[0]
+
+
+def value_or_none(value) -> Decimal | None:
+    """:func:`value_of`, or ``None`` for something that is not a quantity (for checks that
+    run after decoding, where a bad value was already reported)."""
+    try:
+        return value_of(value)
+    except (QuantityError, TypeError):
+        return None
+
+
+def text_of(value) -> str:
+    """:func:`canonical` text for messages, or ``str(value)`` if it is not a quantity."""
+    try:
+        return canonical(value)
+    except (QuantityError, TypeError):
+        return str(value)

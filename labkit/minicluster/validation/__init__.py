@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from ..schema import strict_unknown_fields, unknown_fields  # noqa: F401 (re-exported)
 from . import core, others, pods, workloads
-from .fields import cause, required  # noqa: F401 (kept for older callers)
 from .meta import validate_object_meta, validate_object_meta_update
 from .names import name_is_dns_label, name_is_dns_subdomain
 

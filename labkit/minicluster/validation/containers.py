@@ -2,9 +2,9 @@
 (pkg/apis/core/validation/validation.go, v1.33: validateContainerCommon and friends)."""
 from __future__ import annotations
 
-from ..schema.quantity import QuantityError, canonical, value_of
+from ..schema.quantity import text_of, value_or_none
 from .fields import (Raw, duplicate, forbidden, invalid, nonnegative, not_found, not_supported,
-                     required)
+                     one_of, required)
 from .names import (is_config_map_key, is_dns1123_label, is_dns1123_subdomain,
                     is_http_header_name, is_qualified_name, is_valid_port_name,
                     is_valid_port_num)
@@ -23,20 +23,6 @@ ENV_FIELD_PATHS = ("metadata.name", "metadata.namespace", "metadata.uid", "spec.
                    "status.podIPs")  # validEnvDownwardAPIFieldPathExpressions (sorted)
 RESOURCE_FIELD_PATHS = ("limits.cpu", "limits.ephemeral-storage", "limits.memory",
                         "requests.cpu", "requests.ephemeral-storage", "requests.memory")
-
-
-def _qty(v):
-    try:
-        return value_of(v)
-    except (QuantityError, TypeError):
-        return None
-
-
-def quantity_string(v) -> str:
-    try:
-        return canonical(v)
-    except (QuantityError, TypeError):
-        return str(v)
 
 
 def validate_resource_name(name: str, path: str) -> list[dict]:
@@ -64,25 +50,25 @@ def validate_resource_requirements(res, path: str) -> list[dict]:
     for name, q in sorted(limits.items()):
         p = f"{path}.limits[{name}]"
         out += _container_resource_name(name, p)
-        if (_qty(q) or 0) < 0:
-            out.append(invalid(p, quantity_string(q), "must be greater than or equal to 0"))
+        if (value_or_none(q) or 0) < 0:
+            out.append(invalid(p, text_of(q), "must be greater than or equal to 0"))
     for name, q in sorted(requests.items()):
         p = f"{path}.requests[{name}]"
         out += _container_resource_name(name, p)
-        value = _qty(q)
+        value = value_or_none(q)
         if (value or 0) < 0:
-            out.append(invalid(p, quantity_string(q), "must be greater than or equal to 0"))
-        if name in limits and value is not None and _qty(limits[name]) is not None:
-            limit = _qty(limits[name])
+            out.append(invalid(p, text_of(q), "must be greater than or equal to 0"))
+        if name in limits and value is not None and value_or_none(limits[name]) is not None:
+            limit = value_or_none(limits[name])
             if name.startswith("hugepages-") or ("/" in name and "kubernetes.io/" not in name):
                 if value != limit:  # non-overcommitable resources
-                    out.append(invalid(f"{path}.requests", quantity_string(q),
+                    out.append(invalid(f"{path}.requests", text_of(q),
                                        f"must be equal to {name} limit of "
-                                       f"{quantity_string(limits[name])}"))
+                                       f"{text_of(limits[name])}"))
             elif value > limit:
-                out.append(invalid(f"{path}.requests", quantity_string(q),
+                out.append(invalid(f"{path}.requests", text_of(q),
                                    f"must be less than or equal to {name} limit of "
-                                   f"{quantity_string(limits[name])}"))
+                                   f"{text_of(limits[name])}"))
     return out
 
 
@@ -222,16 +208,11 @@ def _volume_mounts(mounts, volumes: set, path: str) -> list[dict]:
 
 def validate_handler(h, path: str, grace) -> list[dict]:
     """validateHandler: exactly one of exec/httpGet/tcpSocket/grpc (probes) or sleep (hooks)."""
-    out, n = [], 0
-    h = h if isinstance(h, dict) else {}
-    for kind in ("exec", "httpGet", "tcpSocket", "grpc", "sleep"):
-        action = h.get(kind)
-        if action is None:
-            continue
-        if n:
-            out.append(forbidden(f"{path}.{kind}", "may not specify more than 1 handler type"))
-            continue
-        n += 1
+    out = []
+    chosen, extra = one_of(h if isinstance(h, dict) else {},
+                           ("exec", "httpGet", "tcpSocket", "grpc", "sleep"), path, "handler")
+    if chosen:
+        kind, action = chosen
         action, ap = action or {}, f"{path}.{kind}"
         if kind == "exec" and not action.get("command"):
             out.append(required(f"{ap}.command"))
@@ -254,9 +235,7 @@ def validate_handler(h, path: str, grace) -> list[dict]:
             if grace is not None and (sec <= 0 or sec > grace):
                 out.append(invalid(ap, sec, "must be greater than 0 and less than "
                                    f"terminationGracePeriodSeconds ({grace})"))
-    if n == 0:
-        out.append(required(path, "must specify a handler type"))
-    return out
+    return out + extra
 
 
 def validate_probe(probe, path: str, grace, kind: str) -> list[dict]:

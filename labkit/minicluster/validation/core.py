@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from ..schema.quantity import QuantityError, parse, value_of
-from .containers import STANDARD_RESOURCES, quantity_string, validate_port_num_or_name
+from ..schema.quantity import QuantityError, parse, text_of, value_or_none
+from .containers import STANDARD_RESOURCES, validate_port_num_or_name
 from .fields import (Raw, duplicate, forbidden, go_string, immutable, invalid, not_supported,
                      required)
 from .meta import (validate_label_name, validate_labels, validate_object_meta,
@@ -222,8 +222,8 @@ def validate_pvc_spec(spec: dict, path: str) -> list[dict]:
     storage = ((spec.get("resources") or {}).get("requests") or {}).get("storage")
     if storage is None:
         out.append(required(f"{path}.resources[storage]"))
-    elif (_qty(storage) or 0) <= 0:
-        out.append(invalid(f"{path}.resources[storage]", quantity_string(storage),
+    elif (value_or_none(storage) or 0) <= 0:
+        out.append(invalid(f"{path}.resources[storage]", text_of(storage),
                            "must be greater than zero"))
     if spec.get("storageClassName"):
         out += [invalid(f"{path}.storageClassName", spec["storageClassName"], m)
@@ -255,19 +255,12 @@ def validate_pvc_update(new: dict, old: dict) -> list[dict]:
     if cmp_new != cmp_old:
         out.append(forbidden("spec", "spec is immutable after creation except resources.requests "
                              "and volumeAttributesClassName for bound claims\n"))
-    new_size = _qty(((spec.get("resources") or {}).get("requests") or {}).get("storage"))
-    old_size = _qty(((old_spec.get("resources") or {}).get("requests") or {}).get("storage"))
+    new_size, old_size = (value_or_none(((s.get("resources") or {}).get("requests") or {})
+                                        .get("storage")) for s in (spec, old_spec))
     if new_size is not None and old_size is not None and new_size < old_size:
         out.append(forbidden("spec.resources.requests.storage",
                              "field can not be less than status.capacity"))
     return out
-
-
-def _qty(v):
-    try:
-        return value_of(v)
-    except (QuantityError, TypeError):
-        return None
 
 
 _SUFFIX_EXP = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15,
@@ -276,7 +269,7 @@ _SUFFIX_EXP = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12
 
 def quantity_repr(q) -> Raw:
     """A resource.Quantity printed with %#v (its String method has a pointer receiver)."""
-    text = quantity_string(q)
+    text = text_of(q)
     try:
         value, fmt = parse(text)
     except QuantityError:
@@ -312,8 +305,8 @@ def validate_limit_range(lr: dict) -> list[dict]:
                                                 "maxLimitRequestRatio")}
         keys = sorted(set().union(*lists.values()))
         for k in keys:
-            q = {f: _qty(lst[k]) for f, lst in lists.items() if k in lst}
-            s = {f: quantity_string(lists[f][k]) for f in q}
+            q = {f: value_or_none(lst[k]) for f, lst in lists.items() if k in lst}
+            s = {f: text_of(lists[f][k]) for f in q}
             for a, b, msg in (("min", "max", "min value {a} is greater than max value {b}"),
                               ("min", "defaultRequest", "min value {a} is greater than default "
                                "request value {b}"),
@@ -353,9 +346,9 @@ def validate_resource_quota(rq: dict) -> list[dict]:
         if not errs and "/" not in k and k not in STANDARD_RESOURCES:
             errs.append(invalid(p, k, "must be a standard resource for quota"))
         out += errs
-        value = _qty(v)
+        value = value_or_none(v)
         if value is not None and value < 0:
-            out.append(invalid(p, quantity_string(v), "must be greater than or equal to 0"))
+            out.append(invalid(p, text_of(v), "must be greater than or equal to 0"))
         if value is not None and (k in _QUOTA_INTEGER or k.startswith("count/")) and \
                 value != value.to_integral_value():
             out.append(invalid(p, quantity_repr(v), "must be an integer"))

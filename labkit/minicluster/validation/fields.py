@@ -134,3 +134,20 @@ def immutable(field: str, new, old, render=None) -> list[dict]:
     if new == old:
         return []
     return [invalid(field, render(new) if render else new, IMMUTABLE)]
+
+
+def one_of(obj: dict, members, path: str, what: str):
+    """A union field (exactly one member set, like a volume's source or a probe's handler):
+    the chosen ``(member, value)`` or ``None``, and the causes for the others, which upstream
+    reports after the chosen member's own errors."""
+    chosen, extra = None, []
+    for m in members:
+        if obj.get(m) is None:
+            continue
+        if chosen:
+            extra.append(forbidden(f"{path}.{m}", f"may not specify more than 1 {what} type"))
+        else:
+            chosen = (m, obj[m])
+    if chosen is None:
+        extra.append(required(path, f"must specify a {what} type"))
+    return chosen, extra

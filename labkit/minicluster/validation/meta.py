@@ -29,16 +29,30 @@ def memo(key, compute):
     return list(hit)
 
 
+def known_valid(key) -> bool:
+    """Was the object behind ``key`` found valid before (see :func:`remember_valid`)?"""
+    return _MEMO.get(key) == ()
+
+
+def remember_valid(key) -> None:
+    memo(key, tuple)
+
+
+def _memo_map(kind: str, mapping, path: str, check) -> list[dict]:
+    """``check(mapping, path)``, remembered per (kind, path, content)."""
+    if not mapping:
+        return []
+    try:
+        key = (kind, path, tuple(sorted(mapping.items())))
+    except (AttributeError, TypeError):
+        return check(mapping, path)
+    return memo(key, lambda: check(mapping, path))
+
+
 def validate_labels(labels, path: str) -> list[dict]:
     """ValidateLabels: every key a qualified name, every value a label value. Errors carry the
     map's path (``metadata.labels``), not the key's."""
-    if not labels:
-        return []
-    try:
-        key = ("labels", path, tuple(sorted(labels.items())))
-    except (AttributeError, TypeError):
-        return _labels(labels, path)
-    return memo(key, lambda: _labels(labels, path))
+    return _memo_map("labels", labels, path, _labels)
 
 
 def _labels(labels, path: str) -> list[dict]:
@@ -50,13 +64,7 @@ def _labels(labels, path: str) -> list[dict]:
 
 
 def validate_annotations(annotations, path: str) -> list[dict]:
-    if not annotations:
-        return []
-    try:
-        key = ("annotations", path, tuple(sorted(annotations.items())))
-    except (AttributeError, TypeError):
-        return _annotations(annotations, path)
-    return memo(key, lambda: _annotations(annotations, path))
+    return _memo_map("annotations", annotations, path, _annotations)
 
 
 def _annotations(annotations, path: str) -> list[dict]:
@@ -191,23 +199,34 @@ def validate_label_selector(sel, path: str, allow_invalid_values: bool = False) 
     for i, e in enumerate(sel.get("matchExpressions") or ()):
         e = e or {}
         p = f"{path}.matchExpressions[{i}]"
-        op, values = e.get("operator"), e.get("values") or []
-        if op in ("In", "NotIn"):
-            if not values:
-                out.append(required(f"{p}.values",
-                                    "must be specified when `operator` is 'In' or 'NotIn'"))
-        elif op in ("Exists", "DoesNotExist"):
-            if values:
-                out.append(forbidden(f"{p}.values", "may not be specified when `operator` is "
-                                     "'Exists' or 'DoesNotExist'"))
-        else:
-            out.append(invalid(f"{p}.operator", op or "", "not a valid selector operator"))
+        values = e.get("values") or []
+        out += validate_operator(e.get("operator"), values, p)
         out += validate_label_name(str(e.get("key", "")), f"{p}.key")
         if not allow_invalid_values:
             for j, v in enumerate(values):
                 out += [invalid(f"{p}.values[{j}]", v, m) for m in is_valid_label_value(str(v))]
     return out
 
+
+
+def validate_operator(op, values: list, path: str, numeric: bool = False) -> list[dict]:
+    """The operator/values rules of a selector requirement (label selectors, and node
+    selectors, which also know ``Gt``/``Lt`` with a single value: ``numeric``)."""
+    if op in ("In", "NotIn"):
+        if not values:
+            return [required(f"{path}.values",
+                             "must be specified when `operator` is 'In' or 'NotIn'")]
+    elif op in ("Exists", "DoesNotExist"):
+        if values:
+            return [forbidden(f"{path}.values", "may not be specified when `operator` is "
+                              "'Exists' or 'DoesNotExist'")]
+    elif numeric and op in ("Gt", "Lt"):
+        if len(values) != 1:
+            return [required(f"{path}.values", "must be specified single value when "
+                             "`operator` is 'Lt' or 'Gt'")]
+    else:
+        return [invalid(f"{path}.operator", op or "", "not a valid selector operator")]
+    return []
 
 def selector_matches(sel: dict, labels: dict | None) -> bool:
     """metav1.LabelSelectorAsSelector(sel).Matches(labels) for a valid selector."""

@@ -40,43 +40,35 @@ def _match(fmt: str, value: str) -> bool:
     return bool(_RE[fmt].match(value))
 
 
-def is_dns1123_label(value: str) -> list[str]:
-    errs = []
-    if len(value) > 63:
-        errs.append(max_len_error(63))
-    if not _match(DNS1123_LABEL_FMT, value):
-        if _match(DNS1123_SUBDOMAIN_FMT, value):
-            errs.append("must not contain dots")
-        else:
-            errs.append(regex_error(
-                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters "
-                "or '-', and must start and end with an alphanumeric character",
-                DNS1123_LABEL_FMT, "my-name", "123-abc"))
+def _check(value: str, max_len: int, fmt: str, msg: str, *examples: str) -> list[str]:
+    """The shape shared by the DNS name checks: a length limit, then the pattern."""
+    errs = [max_len_error(max_len)] if len(value) > max_len else []
+    if not _match(fmt, value):
+        errs.append(regex_error(msg, fmt, *examples))
     return errs
+
+
+def is_dns1123_label(value: str) -> list[str]:
+    if not _match(DNS1123_LABEL_FMT, value) and _match(DNS1123_SUBDOMAIN_FMT, value):
+        return ([max_len_error(63)] if len(value) > 63 else []) + ["must not contain dots"]
+    return _check(value, 63, DNS1123_LABEL_FMT,
+                  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters "
+                  "or '-', and must start and end with an alphanumeric character",
+                  "my-name", "123-abc")
 
 
 def is_dns1123_subdomain(value: str) -> list[str]:
-    errs = []
-    if len(value) > 253:
-        errs.append(max_len_error(253))
-    if not _match(DNS1123_SUBDOMAIN_FMT, value):
-        errs.append(regex_error(
-            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
-            "'-' or '.', and must start and end with an alphanumeric character",
-            DNS1123_SUBDOMAIN_FMT, "example.com"))
-    return errs
+    return _check(value, 253, DNS1123_SUBDOMAIN_FMT,
+                  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+                  "characters, '-' or '.', and must start and end with an alphanumeric character",
+                  "example.com")
 
 
 def is_dns1035_label(value: str) -> list[str]:
-    errs = []
-    if len(value) > 63:
-        errs.append(max_len_error(63))
-    if not _match(DNS1035_LABEL_FMT, value):
-        errs.append(regex_error(
-            "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start "
-            "with an alphabetic character, and end with an alphanumeric character",
-            DNS1035_LABEL_FMT, "my-name", "abc-123"))
-    return errs
+    return _check(value, 63, DNS1035_LABEL_FMT,
+                  "a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
+                  "start with an alphabetic character, and end with an alphanumeric character",
+                  "my-name", "abc-123")
 
 
 _QUALIFIED_MSG = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and "

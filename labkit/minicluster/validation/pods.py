@@ -13,10 +13,10 @@ from ..admission.serviceaccount import is_token_volume
 from ..upstream import SERVICE_ACCOUNT_MOUNT_PATH
 from .containers import (validate_containers, validate_init_containers,
                          validate_resource_name)
-from .fields import (Raw, duplicate, forbidden, go_value, invalid, not_supported, required)
-from .meta import (_MEMO, memo, validate_annotations, validate_label_name,
+from .fields import (Raw, duplicate, forbidden, go_value, invalid, not_supported, one_of, required)
+from .meta import (known_valid, remember_valid, validate_annotations, validate_label_name,
                    validate_label_selector, validate_labels, validate_object_meta,
-                   validate_object_meta_update)
+                   validate_object_meta_update, validate_operator)
 from .names import (is_dns1123_label, is_dns1123_subdomain, is_valid_label_value,
                     name_is_dns_subdomain)
 
@@ -53,15 +53,10 @@ def _items(src: dict, path: str) -> list[dict]:
 
 
 def _volume_source(v: dict, path: str) -> list[dict]:
-    out, n = [], 0
-    for kind in VOLUME_SOURCES:
-        src = v.get(kind)
-        if src is None:
-            continue
-        if n:
-            out.append(forbidden(f"{path}.{kind}", "may not specify more than 1 volume type"))
-            continue
-        n += 1
+    out = []
+    chosen, extra = one_of(v, VOLUME_SOURCES, path, "volume")
+    if chosen:
+        kind, src = chosen
         src, sp = src if isinstance(src, dict) else {}, f"{path}.{kind}"
         required_field = {"hostPath": "path", "secret": "secretName", "configMap": "name",
                           "persistentVolumeClaim": "claimName", "nfs": "server",
@@ -75,9 +70,7 @@ def _volume_source(v: dict, path: str) -> list[dict]:
             out += _items(src, sp)
         if kind == "hostPath" and ".." in str(src.get("path", "")).split("/"):
             out.append(invalid(f"{sp}.path", src["path"], "must not contain '..'"))
-    if n == 0:
-        out.append(required(path, "must specify a volume type"))
-    return out
+    return out + extra
 
 
 def validate_volumes(volumes, path: str) -> tuple[set, list[dict]]:
@@ -105,21 +98,7 @@ def _node_selector_term(term: dict, path: str) -> list[dict]:
     out = []
     for j, req in enumerate(term.get("matchExpressions") or ()):
         req, p = req or {}, f"{path}.matchExpressions[{j}]"
-        op, values = req.get("operator"), req.get("values") or []
-        if op in ("In", "NotIn"):
-            if not values:
-                out.append(required(f"{p}.values",
-                                    "must be specified when `operator` is 'In' or 'NotIn'"))
-        elif op in ("Exists", "DoesNotExist"):
-            if values:
-                out.append(forbidden(f"{p}.values", "may not be specified when `operator` is "
-                                     "'Exists' or 'DoesNotExist'"))
-        elif op in ("Gt", "Lt"):
-            if len(values) != 1:
-                out.append(required(f"{p}.values", "must be specified single value when "
-                                    "`operator` is 'Lt' or 'Gt'"))
-        else:
-            out.append(invalid(f"{p}.operator", op or "", "not a valid selector operator"))
+        out += validate_operator(req.get("operator"), req.get("values") or [], p, numeric=True)
         out += validate_label_name(str(req.get("key", "")), f"{p}.key")
     for j, req in enumerate(term.get("matchFields") or ()):
         req, p = req or {}, f"{path}.matchFields[{j}]"
@@ -175,7 +154,8 @@ def validate_affinity(aff, path: str) -> list[dict]:
             continue
         p = f"{path}.{kind}"
         for i, t in enumerate(pa.get("requiredDuringSchedulingIgnoredDuringExecution") or ()):
-            out += _pod_affinity_term(t or {}, f"{p}.requiredDuringSchedulingIgnoredDuringExecution[{i}]")
+            rp = f"{p}.requiredDuringSchedulingIgnoredDuringExecution[{i}]"
+            out += _pod_affinity_term(t or {}, rp)
         for i, w in enumerate(pa.get("preferredDuringSchedulingIgnoredDuringExecution") or ()):
             wp = f"{p}.preferredDuringSchedulingIgnoredDuringExecution[{i}]"
             out += _weight(w or {}, wp)
@@ -317,11 +297,11 @@ def _spec_errors(spec: dict) -> list[dict]:
         key = ("podspec", orjson.dumps(_without_token_volume(spec)))
     except TypeError:
         return validate_pod_spec(spec, "spec")
-    if _MEMO.get(key) == ():
+    if known_valid(key):
         return []
     errs = validate_pod_spec(spec, "spec")
     if not errs:
-        memo(key, lambda: ())
+        remember_valid(key)
     return errs
 
 

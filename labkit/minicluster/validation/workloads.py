@@ -183,13 +183,20 @@ def validate_statefulset(obj: dict) -> list[dict]:
     meta = (spec.get("template") or {}).get("metadata") or {}
     out += validate_labels(meta.get("labels"), "spec.template.labels")
     out += validate_annotations(meta.get("annotations"), "spec.template.annotations")
+    out += _always_running(spec, "StatefulSet")
+    return out
+
+
+def _always_running(spec: dict, kind: str) -> list[dict]:
+    """StatefulSet and DaemonSet pods run forever: restartPolicy Always, no deadline."""
+    out = []
     tspec = (spec.get("template") or {}).get("spec") or {}
     if tspec.get("restartPolicy") != "Always":
         out.append(not_supported("spec.template.spec.restartPolicy",
                                  tspec.get("restartPolicy", ""), ("Always",)))
     if tspec.get("activeDeadlineSeconds") is not None:
         out.append(forbidden("spec.template.spec.activeDeadlineSeconds",
-                             "activeDeadlineSeconds in StatefulSet is not Supported"))
+                             f"activeDeadlineSeconds in {kind} is not Supported"))
     return out
 
 
@@ -204,13 +211,7 @@ def validate_daemonset(obj: dict) -> list[dict]:
         out.append(invalid("spec.selector", label_selector_repr(sel),
                            "empty selector is invalid for daemonset"))
     out += validate_pod_template(spec.get("template"), "spec.template")
-    tspec = (spec.get("template") or {}).get("spec") or {}
-    if tspec.get("restartPolicy") != "Always":
-        out.append(not_supported("spec.template.spec.restartPolicy",
-                                 tspec.get("restartPolicy", ""), ("Always",)))
-    if tspec.get("activeDeadlineSeconds") is not None:
-        out.append(forbidden("spec.template.spec.activeDeadlineSeconds",
-                             "activeDeadlineSeconds in DaemonSet is not Supported"))
+    out += _always_running(spec, "DaemonSet")
     out += nonnegative("spec.minReadySeconds", spec.get("minReadySeconds"))
     us = spec.get("updateStrategy") or {}
     if us.get("type") == "RollingUpdate":
