@@ -236,3 +236,14 @@ def test_generic_describer_labels_fields_readably():
                     "Annotations:  <none>\nAPI Version:  coordination.k8s.io/v1\nKind:         Lease\n"
                     "Metadata:\n  Resource Version:  5\n  UID:               l\nSpec:\n"
                     "  Holder Identity:         node-1\n  Lease Duration Seconds:  40\n")
+
+
+def test_qos_class_when_status_has_none():
+    """pkg/util/qos ComputePodQOS: equal requests and limits for cpu and memory everywhere →
+    Guaranteed; nothing set → BestEffort; anything else → Burstable."""
+    from labkit.kubectl.describe.pods import qos_class
+    full = {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1000m", "memory": "1Gi"}}
+    assert qos_class({"spec": {"containers": [{"resources": full}]}}) == "Guaranteed"
+    assert qos_class({"spec": {"containers": [{}, {}]}}) == "BestEffort"
+    assert qos_class({"spec": {"containers": [{"resources": full}, {}]}}) == "Burstable"
+    assert qos_class({"spec": {"containers": [{"resources": {"requests": {"cpu": "1"}}}]}}) == "Burstable"

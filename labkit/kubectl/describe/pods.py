@@ -101,24 +101,28 @@ def topology_spread(w: PrefixWriter, tscs, space: str) -> None:
 
 # -- QoS ------------------------------------------------------------------------------------------
 
+def _combine(classes) -> str:
+    """Any Burstable, or a mix of BestEffort and Guaranteed, makes Burstable (qos.go)."""
+    qos = ""
+    for one in classes:
+        if one == "Burstable" or (qos and qos != one):
+            return "Burstable"
+        qos = one
+    return qos
+
+
 def _requirements_qos(res: dict | None) -> str:
     res = res or {}
     requests, limits = res.get("requests") or {}, res.get("limits") or {}
     if not requests and not limits:
         return "BestEffort"
-    qos = ""
-    for name in ("cpu", "memory"):
+
+    def one(name):
         req, lim = requests.get(name), limits.get(name)
         req_v = quantity_string(req) if req is not None else "0"
         lim_v = quantity_string(lim) if lim is not None else "0"
-        one = "Burstable" if req_v != lim_v else "BestEffort" if req_v == "0" else "Guaranteed"
-        if one == "Burstable":
-            return one
-        if not qos:
-            qos = one
-        elif qos != one:
-            return "Burstable"
-    return qos
+        return "Burstable" if req_v != lim_v else "BestEffort" if req_v == "0" else "Guaranteed"
+    return _combine(one(name) for name in ("cpu", "memory"))
 
 
 def qos_class(pod: dict) -> str:
@@ -126,16 +130,8 @@ def qos_class(pod: dict) -> str:
     spec = pod.get("spec") or {}
     if spec.get("resources"):
         return _requirements_qos(spec["resources"])
-    qos = ""
-    for c in (spec.get("initContainers") or []) + (spec.get("containers") or []):
-        one = _requirements_qos(c.get("resources"))
-        if one == "Burstable":
-            return one
-        if not qos:
-            qos = one
-        elif qos != one:
-            return "Burstable"
-    return qos or "BestEffort"
+    containers = (spec.get("initContainers") or []) + (spec.get("containers") or [])
+    return _combine(_requirements_qos(c.get("resources")) for c in containers) or "BestEffort"
 
 
 # -- containers -----------------------------------------------------------------------------------
