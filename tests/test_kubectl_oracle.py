@@ -293,3 +293,28 @@ def test_diff_matches_real_kubectl_up_to_temporary_paths(oracle):
         ours = run(b, "diff -f -", stdin=manifest)
         assert ours.exception is None
         assert (norm(ours.stdout), ours.stderr, ours.returncode) == (norm(out), err, code)
+
+
+def test_the_same_kubectl_over_a_real_cluster_client(tmp_path):
+    """labkit's kubectl through RealCluster (the official client over HTTPS) prints what it prints
+    through the in-memory cluster directly: the backend protocol is all it relies on."""
+    from labkit.backends.real import RealCluster
+    start = float(int(time.time())) - 1830
+    a, b = new_cluster(start), new_cluster(start)
+    handle = a.serve(time_mode="manual")
+    try:
+        handle.write_kubeconfig(tmp_path / "config")
+        rc = RealCluster(kubeconfig=str(tmp_path / "config"))
+        at = time.time() + 1
+        for line in ["get pods -o wide", "describe pod web-abc", "describe node node-1", "version",
+                     "auth can-i list pods", "events", "get deploy web -o yaml", "rollout history deploy/web",
+                     "create configmap zz --from-literal=a=1", "label cm zz x=1", "delete cm zz --wait=false"]:
+            with a.lock:
+                catch_up(a, at)
+            catch_up(b, at)
+            over_http, direct = run(rc, line), run(b, line)
+            assert over_http.exception is None and direct.exception is None, line
+            assert (over_http.stdout, over_http.stderr, over_http.returncode) == \
+                (direct.stdout, direct.stderr, direct.returncode), line
+    finally:
+        handle.stop()

@@ -47,6 +47,8 @@ class KubectlBackend(Protocol):
       PodDisruptionBudgets); ``drain`` falls back to deleting the pod.
     - ``kubectl_user``: the identity commands run as (default: the cluster admin).
     - ``server_version()``: a ``version.Info`` dict for ``kubectl version``.
+    - ``resource_for(name)``: resolve ``po``/``deploy``/``deployment.apps`` (default: the
+      ``api.registry``, i.e. labkit's resource registry).
     """
 
     api: ApiLike
@@ -61,9 +63,10 @@ class KubectlBackend(Protocol):
 def resource_for(backend, name: str) -> ResourceType:
     """Resolve what a user types (``po``, ``deploy``, ``deployment.apps``, ``Pod``) to a
     resource type; unknown names raise kubectl's error."""
+    own = getattr(backend, "resource_for", None)
     registry = getattr(backend.api, "registry", REGISTRY)
     try:
-        return registry.for_name(name)
+        return own(name) if callable(own) else registry.for_name(name)
     except errors.ApiError:
         raise KubectlError(f'the server doesn\'t have a resource type "{name}"') from None
 

@@ -32,6 +32,12 @@ def server_version(backend) -> dict | None:
     if hasattr(backend.api, "store"):
         from labkit.minicluster.http.discovery import version_info
         return version_info()
+    call = getattr(backend.api, "_call", None)  # RestApi: ask the real server
+    if call is not None:
+        try:
+            return call("GET", "/version")
+        except Exception:  # noqa: BLE001 - kubectl prints the client version regardless
+            return None
     return None
 
 
