@@ -78,6 +78,7 @@ def time_labkit(subs: Path, out: Path, workers: int) -> dict:
     df = grade_batch([subs], out, notebook=CORPUS / "grading-demo.ipynb", workers=workers,
                      timeout=120, cell_timeout=60, progress=False)
     seconds = time.perf_counter() - t0
+    time_labkit.totals = dict(zip(df["student"], df["total"]))
     return {"workers": workers, "submissions": len(df), "seconds": round(seconds, 1),
             "submissions/min": round(60 * len(df) / seconds, 1),
             "mean total": round(float(df["total"].mean()), 2),
@@ -122,6 +123,12 @@ def time_nbgrader(nbgrader: str, subs: Path, work: Path) -> dict:
            "submissions/min": round(60 * n / seconds, 1), "exit code": auto.returncode}
     if auto.returncode:
         out["log tail"] = auto.stderr[-800:]
+    if run("export").returncode == 0 and (course / "grades.csv").exists():
+        import pandas as pd
+        grades = pd.read_csv(course / "grades.csv")
+        done = {p.parts[-3] for p in (course / "autograded").glob("*/ps1/grading-demo.ipynb")}
+        out["scores"] = {str(r.student_id): float(r.raw_score) for r in grades.itertuples()
+                         if str(r.student_id) in done}
     return out
 
 
@@ -139,6 +146,11 @@ def run(n: int = 50, quick: bool = False, workers=(1, 2)) -> dict:
         if nbgrader:
             nb = time_nbgrader(nbgrader, subs, work)
             figures["nbgrader autograde"] = nb
+            scores = nb.pop("scores", None)
+            if scores:
+                ours = time_labkit.totals
+                same = sum(1 for k, v in scores.items() if abs(ours.get(k, -1) - v) < 1e-6)
+                nb["same total as labkit"] = f"{same} of the {len(scores)} nbgrader graded"
             if "seconds" in nb:
                 for key, value in list(figures.items()):
                     if key.startswith("labkit"):
