@@ -150,3 +150,26 @@ def test_pod_network_object_for_container_programs():
     assert status == 200 and body.startswith("web-")
     assert net.open_tcp("web", 80, h.clock.now()).pod_name.startswith("web-")
     assert net.resolve("no-such-name", 0) is None
+
+
+def test_end_to_end_in_a_mini_cluster_with_the_documentation_example():
+    """run-my-nginx.yaml + nginx-svc.yaml (docs "Connecting Applications with Services"): a pod
+    reaches both nginx replicas through the Service's name; the real kubelet answers with the
+    simulated nginx image."""
+    import pathlib
+
+    import yaml
+
+    from labkit.minicluster.cluster import MiniCluster
+    examples = pathlib.Path("/work/shared/k8s-examples/service/networking")
+    c = MiniCluster(nodes=3, seed=1)
+    for name in ("run-my-nginx.yaml", "nginx-svc.yaml"):
+        c.apply(yaml.safe_load((examples / name).read_text()))
+    c.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client"},
+             "spec": {"containers": [{"name": "c", "image": "busybox:1.36", "command": ["sleep", "3600"]}]}})
+    c.settle()
+    c.run(30)
+    nginx = {p["metadata"]["name"] for p in c.api.list("pods", "default", label_selector="run=my-nginx")["items"]}
+    answers = [c.network.request("default/client", "http://my-nginx/") for _ in range(40)]
+    assert {a.pod for a in answers} == nginx
+    assert all(a.status == 200 and "Welcome to nginx!" in a.body for a in answers)

@@ -51,22 +51,29 @@ def _port(svc_port, number) -> dict:
     return port
 
 
-def build_subsets(svc, pods) -> tuple[list[dict], int]:
-    """(subsets, number of addresses) for the selected pods, repacked by port set."""
+def pod_entry(pod, svc):
+    """What one pod contributes: None, or (port key, ports, ready?, address)."""
     publish = bool((svc.get("spec") or {}).get("publishNotReadyAddresses"))
+    if not should_be_in_endpoints(pod, include_terminating=publish):
+        return None
+    ports = []
+    for sp in svc["spec"].get("ports") or ():
+        number = find_port(pod, sp)
+        if number is not None:
+            ports.append(_port(sp, number))
+    key = tuple(sorted((p.get("name", ""), p["port"], p["protocol"]) for p in ports))
+    return key, ports, publish or pod_ready(pod), _address(pod, svc)
+
+
+def build_subsets(entries) -> tuple[list[dict], int]:
+    """(subsets, number of addresses) from the pods' entries, repacked by port set."""
     groups: dict[tuple, dict] = {}
-    for pod in pods:
-        if not should_be_in_endpoints(pod, include_terminating=publish):
+    for entry in entries:
+        if entry is None:
             continue
-        ports = []
-        for sp in svc["spec"].get("ports") or ():
-            number = find_port(pod, sp)
-            if number is not None:
-                ports.append(_port(sp, number))
-        key = tuple(sorted((p.get("name", ""), p["port"], p["protocol"]) for p in ports))
+        key, ports, ready, address = entry
         group = groups.setdefault(key, {"addresses": [], "notReadyAddresses": [], "ports": ports})
-        ready = publish or pod_ready(pod)
-        group["addresses" if ready else "notReadyAddresses"].append(_address(pod, svc))
+        group["addresses" if ready else "notReadyAddresses"].append(address)
     subsets, count = [], 0
     for key in sorted(groups):
         g = groups[key]
@@ -111,7 +118,7 @@ class EndpointsController(ServicePodController):
             return
         if service_selector(svc) is None:
             return  # a Service without a selector: its Endpoints are user-managed
-        subsets, count = build_subsets(svc, self.selected_pods(svc))
+        subsets, count = build_subsets(self.derived(svc, p, pod_entry) for p in self.selected_pods(svc))
         annotations = dict((current or {}).get("metadata", {}).get("annotations") or {})
         annotations.pop(OVER_CAPACITY_ANNOTATION, None)
         if count > MAX_CAPACITY:

@@ -60,10 +60,13 @@ class EndpointSliceController(ServicePodController):
         super().setup()
         self.slices = self.informers["endpointslices"]
         self.nodes = self.informers["nodes"]
+        self._own_write = False  # the endpointSliceTracker: our own writes need no new sync
         self.slices.add_handler(self._on_slice, lambda old, new: self._on_slice(new), self._on_slice,
                                 replay=False)
 
     def _on_slice(self, slc):
+        if self._own_write:
+            return
         labels = slc["metadata"].get("labels") or {}
         if labels.get(MANAGED_BY_LABEL) == CONTROLLER_NAME and labels.get(SERVICE_NAME_LABEL):
             self.queue.add(f"{slc['metadata']['namespace']}/{labels[SERVICE_NAME_LABEL]}")
@@ -91,11 +94,17 @@ class EndpointSliceController(ServicePodController):
         """port key → (ports, endpoints), endpoints ordered by pod name."""
         groups: dict[tuple, tuple[list, list]] = {}
         for pod in self.selected_pods(svc):
-            if not should_be_in_endpoints(pod, include_terminating=True):
-                continue
-            ports = _ports(svc, pod)
-            groups.setdefault(_port_key(ports), (ports, []))[1].append(self._endpoint(pod, svc))
+            entry = self.derived(svc, pod, self._entry)
+            if entry is not None:
+                groups.setdefault(entry[0], (entry[1], []))[1].append(entry[2])
         return groups
+
+    def _entry(self, pod, svc):
+        """What one pod contributes: None, or (port key, ports, endpoint)."""
+        if not should_be_in_endpoints(pod, include_terminating=True):
+            return None
+        ports = _ports(svc, pod)
+        return _port_key(ports), ports, self._endpoint(pod, svc)
 
     def reconcile(self, key):
         ns, name = key.split("/", 1)
@@ -144,6 +153,7 @@ class EndpointSliceController(ServicePodController):
             obj["ports"] = ports
         else:
             obj.pop("ports", None)
+        self._own_write = True
         try:
             if current is None:
                 self.api.create("endpointslices", obj, ns, user=self.user)
@@ -152,6 +162,8 @@ class EndpointSliceController(ServicePodController):
         except ApiError as e:
             if e.code != 403:  # namespace terminating
                 raise
+        finally:
+            self._own_write = False
 
     @staticmethod
     def _owner(svc) -> dict:

@@ -87,36 +87,91 @@ def _relevant(pod):
 
 
 class ServicePodController(Controller):
-    """Queues a Service's key whenever the Service or one of its pods changes."""
+    """Queues a Service's key whenever the Service or one of its pods changes.
+
+    It keeps, per Service, the set of pods its selector matches (updated from pod events, as
+    upstream's informer handlers find the Services of a pod), and caches what a subclass
+    derives from one pod for one Service until either changes: a reconcile then costs little
+    per pod, even for a Service in front of thousands of pods.
+
+    ``batch_period`` is kube-controller-manager's ``--endpoint-updates-batch-period`` /
+    ``--endpointslice-updates-batch-period`` (default 0): pod changes within that many seconds
+    are folded into one sync. Large simulations may raise it."""
+
+    batch_period = 0.0
 
     def setup(self):
         self.services = self.informers["services"]
         self.pods = self.informers["pods"]
+        self.members: dict[str, set] = {}  # "ns/svc" -> {"ns/pod"}
+        self._selectors: dict[str, tuple] = {}  # "ns/svc" -> (namespace, Selector, uid)
+        self._derived: dict[tuple, tuple] = {}  # (svc uid, pod uid) -> (stamp, value)
         self.services.add_handler(self._on_service, lambda old, new: self._on_service(new),
-                                  self._on_service)
+                                  self._on_service_deleted)
         self.pods.add_handler(lambda p: self._on_pod(None, p), self._on_pod,
                               lambda p: self._on_pod(p, None))
 
+    @staticmethod
+    def _key(obj) -> str:
+        return f"{obj['metadata']['namespace']}/{obj['metadata']['name']}"
+
     def _on_service(self, svc):
-        self.queue.add(f"{svc['metadata']['namespace']}/{svc['metadata']['name']}")
-
-    def _on_pod(self, old, new):
-        if old is not None and new is not None and _relevant(old) == _relevant(new) and \
-                old["metadata"].get("labels") == new["metadata"].get("labels"):
-            return
-        pod = new or old
-        ns = pod["metadata"]["namespace"]
-        labels = [p["metadata"].get("labels") for p in (old, new) if p is not None]
-        for svc in self.services.list(ns):
-            sel = service_selector(svc)
-            if sel is not None and any(sel.matches(lb) for lb in labels):
-                self.queue.add(f"{ns}/{svc['metadata']['name']}")
-
-    def selected_pods(self, svc) -> list[dict]:
+        key, ns = self._key(svc), svc["metadata"]["namespace"]
         sel = service_selector(svc)
         if sel is None:
-            return []
-        return self.pods.list(svc["metadata"]["namespace"], sel)
+            self._selectors.pop(key, None)
+            self.members[key] = set()
+        elif key not in self._selectors or str(self._selectors[key][1]) != str(sel) or \
+                self._selectors[key][2] != svc["metadata"]["uid"]:
+            self._selectors[key] = (ns, sel, svc["metadata"]["uid"])
+            self.members[key] = {self._key(p) for p in self.pods.list(ns, sel)}
+        self.queue.add(key)
+
+    def _on_service_deleted(self, svc):
+        key, uid = self._key(svc), svc["metadata"]["uid"]
+        for k in [k for k in self._derived if k[0] == uid]:
+            del self._derived[k]
+        self._selectors.pop(key, None)
+        self.members.pop(key, None)
+        self.queue.add(key)
+
+    def _on_pod(self, old, new):
+        pod = new or old
+        if new is None:
+            for _ns, _sel, svc_uid in self._selectors.values():
+                self._derived.pop((svc_uid, pod["metadata"]["uid"]), None)
+        ns, pkey = pod["metadata"]["namespace"], self._key(pod)
+        relevant_change = old is None or new is None or _relevant(old) != _relevant(new)
+        labels = (new or {}).get("metadata", {}).get("labels") if new is not None else None
+        has_ip = bool((old is not None and pod_ip(old)) or (new is not None and pod_ip(new)))
+        for skey, (sns, sel, _uid) in self._selectors.items():
+            if sns != ns:
+                continue
+            members = self.members[skey]
+            now_in = new is not None and sel.matches(labels)
+            was_in = pkey in members
+            if now_in:
+                members.add(pkey)
+            else:
+                members.discard(pkey)
+            if (now_in != was_in or (now_in and relevant_change)) and has_ip:
+                self.queue.add_after(skey, self.batch_period)  # (IP-less pods are in no list)
+
+    def selected_pods(self, svc) -> list[dict]:
+        cache = self.pods.cache
+        return [cache[k] for k in sorted(self.members.get(self._key(svc), ())) if k in cache]
+
+    def derived(self, svc, pod, compute):
+        """``compute(pod, svc)``, cached until the pod or the Service changes."""
+        stamp = (pod["metadata"]["uid"], pod["metadata"]["resourceVersion"],
+                 svc["metadata"]["uid"], svc["metadata"]["resourceVersion"])
+        key = (svc["metadata"]["uid"], pod["metadata"]["uid"])
+        hit = self._derived.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        value = compute(pod, svc)
+        self._derived[key] = (stamp, value)
+        return value
 
     @staticmethod
     def labels_for(svc, extra: dict) -> dict:
