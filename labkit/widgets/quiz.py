@@ -11,6 +11,8 @@ the same check, without printing anything (feedback appears inside the widget).
 """
 from __future__ import annotations
 
+import abc
+
 import ipywidgets as W
 
 from . import answers
@@ -19,8 +21,15 @@ from .base import Panel, button, esc, message
 NOT_CHOSEN = "(choose)"
 
 
-class Quiz(Panel):
-    """Common machinery: a question, a body of controls, a Check button, a feedback area."""
+class _QuizMeta(type(Panel), abc.ABCMeta):
+    """Widgets have their own metaclass (traitlets); combine it with ABCMeta so that a quiz
+    class that forgets `value` or `set_value` fails when it is instantiated, not when graded."""
+
+
+class Quiz(Panel, metaclass=_QuizMeta):
+    """Common machinery: a question, a body of controls, a Check button, a feedback area.
+
+    Subclasses provide the answer: the `value` property and `set_value`."""
 
     title = "Quiz"
     live_title = False
@@ -41,12 +50,13 @@ class Quiz(Panel):
 
     # -- answers ---------------------------------------------------------------------------
     @property
+    @abc.abstractmethod
     def value(self):
         """The current answer, or None while the student has not answered."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def set_value(self, value) -> None:
-        raise NotImplementedError
+        """Show `value` as the student's answer (used by reference solutions)."""
 
     def _changed(self, *_args) -> None:
         value = self.value

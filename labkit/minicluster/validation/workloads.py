@@ -145,7 +145,7 @@ def validate_replication_controller(obj: dict) -> list[dict]:
 
 def validate_statefulset(obj: dict) -> list[dict]:
     """ValidateStatefulSet. Upstream checks only the template's labels and annotations, not its
-    pod spec (a TODO in apps validation): a bad container surfaces when pods are created."""
+    pod spec (upstream leaves that for later): a bad container surfaces when pods are created."""
     spec = obj.get("spec") or {}
     out = validate_object_meta(obj.get("metadata") or {}, True, name_is_dns_label)
     pmp = spec.get("podManagementPolicy")
