@@ -4,7 +4,6 @@ Upstream behaviour as in test/e2e/apps/deployment.go: a rolling update with the 
 defaults, rollback with ``kubectl rollout undo``, deterministic names for a given seed.
 """
 from labkit.minicluster.cluster import MiniCluster
-from labkit.minicluster.controllers import rollout as ro
 
 
 def web(replicas=6, image="nginx:1.14"):
@@ -50,11 +49,13 @@ def test_rolling_update_and_undo_on_minicluster():
     assert msgs[-1].startswith(f"Scaled down replica set {old} to 0 from")
     st = c.api.get("deployments", "web", "default")["status"]
     assert st["updatedReplicas"] == st["availableReplicas"] == 6
-    assert ro.rollout_undo(c.api, "web") == "deployment.apps/web rolled back"
+    assert c.kubectl("rollout undo deployment/web").stdout == "deployment.apps/web rolled back\n"
     c.settle()
     assert {p["spec"]["containers"][0]["image"] for p in running(c)} == {"nginx:1.14"}
-    assert [r for r, _, _ in ro.rollout_history(c.api, "web")] == [2, 3]
-    assert ro.rollout_status(c.api, "web") == ('deployment "web" successfully rolled out', True)
+    assert c.kubectl("rollout history deployment/web").stdout.splitlines()[2:4] == [
+        "2         <none>", "3         <none>"]
+    assert c.kubectl("rollout status deployment/web").stdout == \
+        'deployment "web" successfully rolled out\n'
 
 
 def test_same_seed_same_names():

@@ -5,10 +5,8 @@ creation, reverse-order scale-down and rolling update, partition, OnDelete),
 stateful_set_utils.go (identity, claims), stateful_pod_control.go (event messages) and
 test/e2e/apps/statefulset.go.
 """
-import pytest
 from workload_harness import Harness
 
-from labkit.minicluster.controllers import rollout as ro
 
 
 def sts(replicas=3, policy=None, update=None, **spec):
@@ -143,8 +141,8 @@ def test_partition_updates_only_high_ordinals():
     st = h.get("statefulsets", "web")["status"]
     assert st["updatedReplicas"] == 1 and st["currentReplicas"] == 2
     assert st["currentRevision"] != st["updateRevision"]
-    assert ro.rollout_status(h.api, "web", kind="statefulset") == (
-        "partitioned roll out complete: 1 new pods have been updated...", True)
+    assert h.kubectl("rollout status statefulset/web").stdout == \
+        "partitioned roll out complete: 1 new pods have been updated...\n"
 
 
 def test_on_delete_waits_for_manual_deletion():
@@ -195,14 +193,15 @@ def test_undo_via_controller_revisions():
     h.patch("statefulsets", "web", {"spec": {"template": {"spec": {"containers": [
         {"name": "nginx", "image": "nginx:1.16"}]}}}}, patch_type="strategic")
     h.settle()
-    assert [r for r, _, _ in ro.rollout_history(h.api, "web", kind="statefulset")] == [1, 2]
-    assert ro.rollout_undo(h.api, "web", kind="sts") == "statefulset.apps/web rolled back"
+    assert h.kubectl("rollout history sts/web").stdout.splitlines()[2:] == [
+        "1         <none>", "2         <none>", ""]
+    assert h.kubectl("rollout undo sts/web").stdout == "statefulset.apps/web rolled back\n"
     h.settle()
     assert {p["spec"]["containers"][0]["image"] for p in h.active_pods()} == {"nginx:1.14"}
     revs = {r["revision"] for r in h.list("controllerrevisions")}
     assert revs == {2, 3}  # the old revision was renumbered, not copied
-    with pytest.raises(ro.RolloutError, match="unable to find specified revision 7"):
-        ro.rollout_undo(h.api, "web", kind="statefulset", to_revision=7)
+    assert h.kubectl("rollout undo statefulset/web --to-revision=7").stderr == \
+        "error: unable to find specified revision 7 in history\n"
 
 
 def test_ordered_start_on_minicluster():

@@ -88,6 +88,11 @@ class Harness:
     def run(self, seconds):
         self.loop.run(seconds)
 
+    def kubectl(self, args: str):
+        """labkit's kubectl against this harness (see labkit.kubectl.backend.KubectlBackend)."""
+        from labkit.kubectl import commands
+        return commands.run(_KubectlBackend(self), args)
+
     def settle(self, max_seconds=600):
         return self.loop.settle(max_seconds)
 
@@ -255,3 +260,28 @@ def deployment(name="web", replicas=3, image="nginx:1.14", **spec):
 
 def copy(obj):
     return clone(obj)
+
+
+class _KubectlBackend:
+    """The harness seen by labkit's kubectl: its API server and virtual clock."""
+
+    default_namespace = "default"
+
+    def __init__(self, harness):
+        self.h, self.api = harness, harness.api
+
+    def now(self) -> float:
+        return self.h.clock.now()
+
+    def logs(self, pod, container=None, namespace=None, previous=False, tail=None,
+             timestamps=False) -> str:
+        return ""
+
+    def wait_for(self, predicate, timeout: float = 300, step: float = 1.0):
+        deadline = self.h.clock.now() + timeout
+        self.h.loop.run_pending()
+        while not (value := predicate(self)):
+            if self.h.clock.now() >= deadline:
+                raise TimeoutError("timed out waiting for the condition")
+            self.h.loop.run(step)
+        return value

@@ -30,6 +30,7 @@ from .formatting import rfc3339
 
 REVISION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 _SKIP_ANNOTATIONS = {"kubectl.kubernetes.io/last-applied-configuration", REVISION,
                      "deployment.kubernetes.io/revision-history", "deployment.kubernetes.io/desired-replicas",
                      "deployment.kubernetes.io/max-replicas", "deprecated.deployment.rollback.to"}
@@ -229,7 +230,13 @@ def _restart(ctx, p, rt, obj):
     if rt.kind == "DaemonSet" and ((obj.get("spec") or {}).get("updateStrategy") or {}).get("type") == "OnDelete":
         raise KubectlError("can't restart daemonset with OnDelete update strategy")
     stamp = rfc3339(ctx.now())
-    patch = {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": stamp}}}}}
+    template = (obj.get("spec") or {}).get("template") or {}
+    if ((template.get("metadata") or {}).get("annotations") or {}).get(RESTARTED_AT) == stamp:
+        # the stamp has one-second resolution: the patch would be empty (restart.go)
+        raise KubectlError(f"failed to create patch for {obj['metadata']['name']}: if restart has "
+                           "already been triggered within the past second, please wait before "
+                           "attempting to trigger another")
+    patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
     ctx.api.patch(rt, obj["metadata"]["name"], patch, "strategic", obj["metadata"].get("namespace"))
     ctx.print(f"{_ref(rt, obj)} restarted")
 
