@@ -53,6 +53,10 @@ class APIServer:
         self._trace = None
         self._memo = (None, None)
         self.requests = 0
+        #: Audit backends: callables ``(user, verb, resource_type, namespace, name, subresource)``
+        #: told of every request once it is authenticated (kube-apiserver's audit log, stage
+        #: RequestReceived); :mod:`labkit.viz.sequence` uses it to say who wrote what.
+        self.audit: list = []
 
     # -- helpers ----------------------------------------------------------------------------
     def resource(self, resource) -> ResourceType:
@@ -98,6 +102,8 @@ class APIServer:
 
     def _authorize(self, user, verb, rt, namespace, name=None, subresource=None) -> None:
         self.requests += 1
+        for backend in self.audit:
+            backend(user, verb, rt, namespace, name, subresource)
         self._stage("authentication", f'user "{user.name}" groups {list(user.groups)}')
         if self.authorizer is None:
             self._stage("authorization", "allowed (no authorizer)")
