@@ -23,15 +23,17 @@ from . import errors
 from .objects import clone
 
 #: field name → merge key, for lists merged item by item (from the Go struct tags
-#: ``patchMergeKey`` in k8s.io/api/core/v1/types.go and apps/v1/types.go).
+#: ``patchMergeKey`` in k8s.io/api/core/v1/types.go, apps/v1/types.go and metav1.ObjectMeta).
+#: Lists without a ``patchStrategy`` tag are replaced whole by a strategic merge patch, as
+#: upstream does: Node ``spec.taints``, ``readinessGates`` and the ``containerStatuses`` lists
+#: are such lists, so they are deliberately absent here.
 MERGE_KEYS = {
     "containers": "name", "initContainers": "name", "ephemeralContainers": "name",
     "env": "name", "volumes": "name", "volumeMounts": "mountPath", "volumeDevices": "devicePath",
     "ports": "containerPort", "imagePullSecrets": "name", "conditions": "type",
     "ownerReferences": "uid", "hostAliases": "ip", "topologySpreadConstraints": "topologyKey",
-    "taints": "key", "addresses": "type", "secrets": "name", "readinessGates": "conditionType",
-    "resourceClaims": "name", "podIPs": "ip", "containerStatuses": "name",
-    "initContainerStatuses": "name",
+    "addresses": "type", "secrets": "name", "schedulingGates": "name",
+    "resourceClaims": "name", "podIPs": "ip", "hostIPs": "ip",
 }
 #: lists merged as sets of scalars (patchStrategy "merge" without a key)
 SET_LISTS = {"finalizers"}

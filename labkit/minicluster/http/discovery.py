@@ -28,17 +28,37 @@ def version_info() -> dict:
             "goVersion": "go1.24.0", "compiler": "gc", "platform": "linux/amd64"}
 
 
+#: Group order in discovery: kube-aggregator's default APIService priorities
+#: (``groupPriorityMinimum``; higher first, ties by name), the order ``/apis`` has on a real
+#: cluster. Within a group the preferred (highest ``versionPriority``) version comes first.
+GROUP_PRIORITY = {"": 18000, "apps": 17800, "events.k8s.io": 17750, "authentication.k8s.io": 17700,
+                  "authorization.k8s.io": 17600, "autoscaling": 17500, "batch": 17400,
+                  "certificates.k8s.io": 17300, "networking.k8s.io": 17200, "policy": 17100,
+                  "rbac.authorization.k8s.io": 17000, "storage.k8s.io": 16800,
+                  "admissionregistration.k8s.io": 16700, "apiextensions.k8s.io": 16700,
+                  "scheduling.k8s.io": 16600, "coordination.k8s.io": 16500, "node.k8s.io": 16300,
+                  "discovery.k8s.io": 16200, "flowcontrol.apiserver.k8s.io": 16100,
+                  "resource.k8s.io": 15900}
+#: versionPriority of the versions that share a group with another one
+VERSION_PRIORITY = {("autoscaling", "v2"): 30, ("autoscaling", "v1"): 15}
+
+
 def _types(registry, group, version):
-    return [rt for rt in registry.all() if rt.group == group and rt.version == version]
+    """The kinds of one group-version, sorted by plural: the API server installs its REST
+    paths in sorted order (``sort.Strings`` in the endpoint installer), so discovery lists
+    them alphabetically."""
+    return sorted((rt for rt in registry.all() if rt.group == group and rt.version == version),
+                  key=lambda rt: rt.plural)
 
 
 def group_versions(registry=REGISTRY) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
+    """``{group: [versions, preferred first]}`` in discovery order (see GROUP_PRIORITY)."""
+    found: dict[str, set[str]] = {}
     for rt in registry.all():
-        vs = out.setdefault(rt.group, [])
-        if rt.version not in vs:
-            vs.append(rt.version)
-    return out
+        found.setdefault(rt.group, set()).add(rt.version)
+    groups = sorted(found, key=lambda g: (-GROUP_PRIORITY.get(g, 1000), g))
+    return {g: sorted(found[g], key=lambda v: (-VERSION_PRIORITY.get((g, v), 15), v))
+            for g in groups}
 
 
 def api_versions() -> dict:
@@ -84,6 +104,7 @@ def resource_list(group: str, version: str, registry=REGISTRY) -> dict | None:
                               "kind": "Scale" if sub == "scale" else rt.kind,
                               "verbs": _SUB_VERBS.get(sub, ["get"]),
                               **({"group": "autoscaling", "version": "v1"} if sub == "scale" else {})})
+    resources.sort(key=lambda r: r["name"])
     gv = f"{group}/{version}" if group else version
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}
 
@@ -109,7 +130,7 @@ def aggregated(legacy: bool, registry=REGISTRY) -> dict:
                 subs = [{"subresource": s,
                          "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"}
                          if s == "scale" else {"group": rt.group, "version": rt.version, "kind": rt.kind},
-                         "verbs": _SUB_VERBS.get(s, ["get"])} for s in rt.subresources]
+                         "verbs": _SUB_VERBS.get(s, ["get"])} for s in sorted(rt.subresources)]
                 if subs:
                     entry["subresources"] = subs
                 resources.append(entry)

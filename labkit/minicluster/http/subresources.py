@@ -9,8 +9,16 @@ from ..objects import clone
 POST_ONLY = {"Binding", "SelfSubjectAccessReview", "SubjectAccessReview"}
 
 
+def _no_route() -> errors.ApiError:
+    """What the API server answers for a path it has no route for (a subresource the kind
+    does not have, like ``configmaps/x/scale``): 404 with the generic message."""
+    return errors.ApiError(errors.status(404, "NotFound", "the server could not find the requested resource"))
+
+
 async def handle(h, verb, t, user):
     sub = t.subresource
+    if sub and sub not in t.rt.subresources:
+        raise _no_route()
     with h.cluster.lock:
         if t.rt.kind in POST_ONLY:
             return h.send_json(_review_or_binding(h, t, user), 201)
@@ -59,7 +67,7 @@ async def handle(h, verb, t, user):
                                          "expirationSeconds": int(spec.get("expirationSeconds") or 3600),
                                          "boundObjectRef": None},
                                 "status": {"token": token, "expirationTimestamp": rfc3339(exp)}}, 201)
-    raise errors.ApiError(errors.status(404, "NotFound", "the server could not find the requested resource"))
+    raise _no_route()
 
 
 def _status(h, verb, t, user):
