@@ -222,3 +222,154 @@ def test_jobs_on_minicluster():
                     for p in c.api.list("pods", "default")["items"]
                     if p["metadata"]["name"].startswith("bad-"))
     assert starts[1] - starts[0] >= 10 and starts[2] - starts[1] >= 20
+
+
+# -- backoffLimitPerIndex, maxFailedIndexes, successPolicy (v1.37) --------------------------------
+def _indexed_on_minicluster(name, script, **spec):
+    """An Indexed Job on a real MiniCluster (busybox shell reading JOB_COMPLETION_INDEX)."""
+    from labkit.minicluster.cluster import MiniCluster
+    c = MiniCluster(nodes=2, seed=1)
+    c.apply({"apiVersion": "batch/v1", "kind": "Job",
+             "metadata": {"name": name, "namespace": "default"},
+             "spec": {"completionMode": "Indexed", **spec, "template": {"spec": {
+                 "restartPolicy": "Never", "containers": [{
+                     "name": "main", "image": "busybox:1.36",
+                     "command": ["sh", "-c", script]}]}}}})
+    c.settle(max_seconds=900)
+    pods = sorted(c.api.list("pods", "default")["items"],
+                  key=lambda p: (p["metadata"]["creationTimestamp"], p["metadata"]["name"]))
+    return c, c.api.get("jobs", name, "default"), pods
+
+
+def test_backoff_limit_per_index_fails_only_that_index():
+    """indexed_job_utils.go (isIndexFailed, getNewIndexFailureCounts,
+    getPodsWithDelayedDeletionPerIndex), job_controller.go syncJob (reason FailedIndexes) and
+    backoff_utils.go getRemainingTimePerIndex: index 1 fails twice (backoffLimitPerIndex 1),
+    its replacement waits 10 s and carries job-index-failure-count 1; the other indexes
+    succeed; the Job fails with FailedIndexes once every index is done."""
+    c, j, pods = _indexed_on_minicluster(
+        "per-index", 'if [ "$JOB_COMPLETION_INDEX" = 1 ]; then exit 1; fi; echo ok',
+        completions=4, parallelism=2, backoffLimitPerIndex=1, maxFailedIndexes=2)
+    assert j["spec"]["backoffLimit"] == 2 ** 31 - 1  # SetDefaults_Job with a per-index limit
+    st = j["status"]
+    assert (st["failedIndexes"], st["completedIndexes"]) == ("1", "0,2,3")
+    assert (st["succeeded"], st["failed"]) == (3, 2)
+    assert [(x["type"], x["reason"], x["message"]) for x in st["conditions"]] == [
+        ("FailureTarget", "FailedIndexes", "Job has failed indexes"),
+        ("Failed", "FailedIndexes", "Job has failed indexes")]
+    index1 = [p for p in pods if p["metadata"]["annotations"][
+        "batch.kubernetes.io/job-completion-index"] == "1"]
+    assert [p["metadata"]["annotations"]["batch.kubernetes.io/job-index-failure-count"]
+            for p in index1] == ["0", "1"]
+    first_end = parse_rfc3339(index1[0]["status"]["containerStatuses"][0]["state"][
+        "terminated"]["finishedAt"])
+    assert parse_rfc3339(index1[1]["metadata"]["creationTimestamp"]) - first_end >= 10
+    assert all(p["status"]["phase"] == "Succeeded" for p in pods if p not in index1)
+    assert all(not p["metadata"].get("finalizers") for p in pods)
+    reasons = [e["reason"] for e in c.api.list("events", "default")["items"]
+               if e["involvedObject"]["kind"] == "Job"]
+    assert reasons[-1] == "FailedIndexes"
+
+
+def test_max_failed_indexes_exceeded():
+    """syncJob: more failed indexes than maxFailedIndexes → FailureTarget, then Failed, reason
+    MaxFailedIndexesExceeded; status.failedIndexes lists them in interval notation."""
+    h = Harness()
+    h.create(job(code="1", completionMode="Indexed", completions=4, parallelism=4,
+                 backoffLimitPerIndex=0, maxFailedIndexes=1))
+    h.settle()
+    st = h.get("jobs", "pi")["status"]
+    assert st["failedIndexes"] == "0-3" and st["failed"] == 4
+    assert [(x["type"], x["reason"]) for x in st["conditions"]] == [
+        ("FailureTarget", "MaxFailedIndexesExceeded"), ("Failed", "MaxFailedIndexesExceeded")]
+    assert cond(h.get("jobs", "pi"), "Failed")["message"] == \
+        "Job has exceeded the specified maximal number of failed indexes"
+    assert len(h.list("pods")) == 4  # no retries with backoffLimitPerIndex 0
+
+
+def test_failed_indexes_empty_string_while_none_failed():
+    """trackJobStatusAndRemoveFinalizers writes failedIndexes (a *string) as "" for a Job with
+    backoffLimitPerIndex; Jobs without it have no such field."""
+    h = Harness()
+    h.create(job(completionMode="Indexed", completions=2, parallelism=2,
+                 backoffLimitPerIndex=2))
+    h.create(job(name="plain", completionMode="Indexed", completions=2, parallelism=2))
+    h.settle()
+    st = h.get("jobs", "pi")["status"]
+    assert st["failedIndexes"] == "" and st["completedIndexes"] == "0,1"
+    assert "failedIndexes" not in h.get("jobs", "plain")["status"]
+
+
+def test_success_policy_ends_job_early():
+    """success_policy.go matchSuccessPolicy (the docs' job-success-policy example, with the
+    other indexes sleeping instead of failing): index 2 succeeding satisfies rule 0
+    (succeededIndexes "0,2-3", succeededCount 1); the lingering pods are terminated, then the
+    Job is Complete with reason SuccessPolicy."""
+    c, j, pods = _indexed_on_minicluster(
+        "job-success", 'if [ "$JOB_COMPLETION_INDEX" = 2 ]; then exit 0; fi; sleep 3600',
+        completions=10, parallelism=10,
+        successPolicy={"rules": [{"succeededIndexes": "0,2-3", "succeededCount": 1}]})
+    st = j["status"]
+    assert [(x["type"], x["reason"], x["message"]) for x in st["conditions"]] == [
+        ("SuccessCriteriaMet", "SuccessPolicy", "Matched rules at index 0"),
+        ("Complete", "SuccessPolicy", "Matched rules at index 0")]
+    assert st["completedIndexes"] == "2" and st["succeeded"] == 1 and "failed" not in st
+    assert st["completionTime"] == cond(j, "Complete")["lastTransitionTime"]
+    assert parse_rfc3339(st["completionTime"]) - T0 < 3600
+    assert len(pods) == 1  # the other nine were deleted
+
+
+def test_success_policy_succeeded_count_only():
+    """A rule with only succeededCount counts all indexes."""
+    from labkit.minicluster.controllers.job_indexed import match_success_policy
+    policy = {"rules": [{"succeededIndexes": "5-9"}, {"succeededCount": 3}]}
+    assert match_success_policy(policy, 10, {0, 1}) is None
+    assert match_success_policy(policy, 10, {0, 1, 7}) == "Matched rules at index 1"
+    assert match_success_policy(policy, 10, set(range(5, 10))) == "Matched rules at index 0"
+    assert match_success_policy(None, 10, {1}) is None
+
+
+def test_validation_of_per_index_and_success_policy():
+    """pkg/apis/batch/validation/validation.go validateJobSpec / validateSuccessPolicyRule /
+    validateIndexesFormat messages."""
+    from labkit.minicluster.errors import ApiError
+    h = Harness()
+    cases = [
+        (dict(backoffLimitPerIndex=1),
+         "spec.backoffLimitPerIndex: Invalid value: 1: requires indexed completion mode"),
+        (dict(completionMode="Indexed", completions=3, maxFailedIndexes=1),
+         "spec.backoffLimitPerIndex: Required value: when maxFailedIndexes is specified"),
+        (dict(completionMode="Indexed", completions=3, backoffLimitPerIndex=1,
+              maxFailedIndexes=4),
+         "spec.maxFailedIndexes: Invalid value: 4: must be less than or equal to completions"),
+        (dict(completionMode="Indexed", completions=3, successPolicy={"rules": []}),
+         "spec.successPolicy.rules: Required value: at least one rules must be specified when "
+         "the successPolicy is specified"),
+        (dict(completionMode="Indexed", completions=3, successPolicy={"rules": [{}]}),
+         "spec.successPolicy.rules[0]: Required value: at least one of succeededCount or "
+         "succeededIndexes must be specified"),
+        (dict(completionMode="Indexed", completions=3,
+              successPolicy={"rules": [{"succeededIndexes": "0-5"}]}),
+         'spec.successPolicy.rules[0].succeededIndexes: Invalid value: "0-5": error parsing '
+         'succeededIndexes: too large index: "5"'),
+        (dict(completionMode="Indexed", completions=3,
+              successPolicy={"rules": [{"succeededIndexes": "2,1"}]}),
+         'error parsing succeededIndexes: non-increasing order, previous: 2, current: 1'),
+        (dict(completionMode="Indexed", completions=3,
+              successPolicy={"rules": [{"succeededIndexes": "0-1", "succeededCount": 3}]}),
+         "spec.successPolicy.rules[0].succeededCount: Invalid value: 3: must be less than or "
+         "equal to 2 (the number of indexes in the specified succeededIndexes field)"),
+        (dict(completions=3, successPolicy={"rules": [{"succeededCount": 1}]}),
+         "spec.successPolicy: Invalid value: batch.SuccessPolicy{...}: requires indexed "
+         "completion mode"),
+        (dict(completionMode="Indexed", completions=3, podFailurePolicy={"rules": [
+            {"action": "FailIndex", "onExitCodes": {"operator": "In", "values": [1]}}]}),
+         'spec.podFailurePolicy.rules[0].action: Invalid value: "FailIndex": requires the '
+         "backoffLimitPerIndex to be set"),
+    ]
+    for i, (spec, msg) in enumerate(cases):
+        try:
+            h.create(job(name=f"bad-{i}", **spec))
+            raise AssertionError(f"accepted {spec}")
+        except ApiError as e:
+            assert e.code == 422 and msg in e.status["message"], (msg, e.status["message"])

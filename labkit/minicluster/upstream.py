@@ -49,6 +49,8 @@ DAEMONSET_FAILED_POD_MAX_BACKOFF_SECONDS = 900
 # pkg/controller/job/job_controller.go
 JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
 JOB_COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
+JOB_INDEX_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-failure-count"
+JOB_INDEX_IGNORED_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-ignored-failure-count"
 JOB_SYNC_BATCH_PERIOD_SECONDS = 1  # syncJobBatchPeriod
 JOB_POD_FAILURE_BACKOFF_SECONDS = 10  # DefaultJobPodFailureBackOff
 JOB_MAX_POD_FAILURE_BACKOFF_SECONDS = 600  # MaxJobPodFailureBackOff (docs still say 6 min)

@@ -12,21 +12,19 @@ Since v1.12 the controller does not bind pods itself: it pins each pod to its no
 and lets the default scheduler bind it (ScheduleDaemonSetPods).
 
 Pods carry ``controller-revision-hash`` (the template hash, see :mod:`.history`) and
-``pod-template-generation``. ``RollingUpdate`` (``maxUnavailable``, default 1) deletes old
-pods only while few enough pods are unavailable; the core loop then creates the replacement.
-Simplification: ``maxSurge > 0`` (surge updates) is treated like ``maxSurge: 0``.
+``pod-template-generation``. Rolling updates (``maxUnavailable``, default 1, or ``maxSurge``)
+and the revision history live in :mod:`.daemonset_update` (upstream update.go).
 """
 from __future__ import annotations
 
 from ..errors import ApiError
-from ..objects import clone, key_of, owner_of, owner_reference
+from ..objects import clone, key_of, owner_of
 from ..selectors import from_label_selector
 from ..upstream import (CONTROLLER_REVISION_HASH_LABEL as HASH_LABEL,
                         DAEMONSET_FAILED_POD_BACKOFF_SECONDS, DAEMONSET_FAILED_POD_MAX_BACKOFF_SECONDS,
                         DAEMONSET_TEMPLATE_GENERATION_LABEL, REPLICASET_BURST_REPLICAS)
-from . import history as hist
 from .base import Controller
-from .deployment_util import scaled_value
+from .daemonset_update import RollingUpdateMixin, allows_surge
 from ..scheduler.helpers import node_selector_matches, tolerates
 from .podcontrol import (ClaimManager, Expectations, OrphanIndex, PodControl, is_pod_available,
                          is_pod_ready, pod_from_template, seconds_until_available)
@@ -114,6 +112,12 @@ def pin_to_node(spec: dict, node: str) -> None:
         req["nodeSelectorTerms"] = [term]
 
 
+def pod_order(pod: dict):
+    """podByCreationTimestampAndPhase: scheduled pods first, then oldest, then by name."""
+    return (not pod["spec"].get("nodeName"), pod["metadata"].get("creationTimestamp") or "",
+            pod["metadata"]["name"])
+
+
 class _Backoff:
     """flowcontrol.Backoff for failed daemon pods: 1 s doubling up to 15 min, per node."""
 
@@ -135,7 +139,7 @@ class _Backoff:
             self.entries[key] = [min(e[0] * 2, DAEMONSET_FAILED_POD_MAX_BACKOFF_SECONDS), now]
 
 
-class DaemonSetController(Controller):
+class DaemonSetController(RollingUpdateMixin, Controller):
     name = "daemonset-controller"
 
     def setup(self) -> None:
@@ -294,7 +298,7 @@ class DaemonSetController(Controller):
         by_node = self.node_to_pods(ds, claim=True)
         create, delete = [], []
         for node in nodes:
-            c, d = self.pods_should_be_on_node(node, by_node, ds)
+            c, d = self.pods_should_be_on_node(node, by_node, ds, h)
             create += c
             delete += d
         names = {n["metadata"]["name"] for n in nodes}
@@ -303,7 +307,8 @@ class DaemonSetController(Controller):
                 delete += [p["metadata"]["name"] for p in pods if not p["spec"].get("nodeName")]
         self.sync_nodes(ds, delete, create, h)
 
-    def pods_should_be_on_node(self, node: dict, by_node: dict, ds: dict):
+    def pods_should_be_on_node(self, node: dict, by_node: dict, ds: dict, h: str):
+        """podsShouldBeOnNode → (nodes needing a pod, pod names to delete) for one node."""
         name = node["metadata"]["name"]
         should_run, should_continue = self.should_run(node, ds)
         pods = by_node.get(name)
@@ -311,34 +316,66 @@ class DaemonSetController(Controller):
         if should_run and not pods:
             create.append(name)
         elif should_continue and pods:
-            running = []
-            for pod in pods:
-                if pod["metadata"].get("deletionTimestamp"):
-                    continue
-                phase = (pod.get("status") or {}).get("phase")
-                if phase == "Failed":
-                    key = f"{ds['metadata']['uid']}/{name}"
-                    wait = self.backoff.in_backoff(key)
-                    if wait:
-                        self.queue.add_after(key_of(ds), wait)
-                        continue
-                    self.backoff.next(key)
-                    self.event(ds, "Warning", "FailedDaemonPod",
-                               f"Found failed daemon pod {pod['metadata']['namespace']}/"
-                               f"{pod['metadata']['name']} on node {name}, will try to kill it")
-                    delete.append(pod["metadata"]["name"])
-                elif phase == "Succeeded":
-                    delete.append(pod["metadata"]["name"])
-                else:
-                    running.append(pod)
-            if len(running) > 1:  # keep the oldest
-                running.sort(key=lambda p: (p["metadata"].get("creationTimestamp") or "",
-                                            p["metadata"]["name"]))
+            running = self._running_pods(ds, name, pods, delete)
+            if not allows_surge(ds):
+                running.sort(key=pod_order)  # more than one: keep the oldest
                 delete += [p["metadata"]["name"] for p in running[1:]]
+            elif not running and should_run:
+                create.append(name)  # surging: at least one live pod on the node
+            elif len(running) > 1:
+                delete += self._surge_excess(ds, running, h)
         elif not should_continue and pods:
             delete += [p["metadata"]["name"] for p in pods
                        if not p["metadata"].get("deletionTimestamp")]
         return create, delete
+
+    def _running_pods(self, ds: dict, name: str, pods: list[dict], delete: list[str]):
+        """The node's live pods; failed ones (with back-off) and succeeded ones go to
+        ``delete`` with a Warning/Normal event."""
+        running = []
+        for pod in pods:
+            if pod["metadata"].get("deletionTimestamp"):
+                continue
+            phase = (pod.get("status") or {}).get("phase")
+            pod_ref = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
+            if phase == "Failed":
+                key = f"{ds['metadata']['uid']}/{name}"
+                wait = self.backoff.in_backoff(key)
+                if wait:
+                    self.queue.add_after(key_of(ds), wait)
+                    continue
+                self.backoff.next(key)
+                self.event(ds, "Warning", "FailedDaemonPod",
+                           f"Found failed daemon pod {pod_ref} on node {name}, will try to kill it")
+                delete.append(pod["metadata"]["name"])
+            elif phase == "Succeeded":
+                self.event(ds, "Normal", "SucceededDaemonPod",
+                           f"Found succeeded daemon pod {pod_ref} on node {name}, "
+                           "will try to delete it")
+                delete.append(pod["metadata"]["name"])
+            else:
+                running.append(pod)
+        return running
+
+    def _surge_excess(self, ds: dict, running: list[dict], h: str) -> list[str]:
+        """With surge a node may run the oldest new pod and the oldest old pod; the old one
+        goes when it is not ready or the new one is available. Any other pod goes."""
+        new = old = None
+        delete = []
+        for pod in sorted(running, key=pod_order):
+            if (pod["metadata"].get("labels") or {}).get(HASH_LABEL) == h:
+                if new is None:
+                    new = pod
+                    continue
+            elif old is None:
+                old = pod
+                continue
+            delete.append(pod["metadata"]["name"])
+        if new is not None and old is not None and (
+                not is_pod_ready(old) or
+                is_pod_available(new, ds["spec"].get("minReadySeconds", 0), self.clock.now())):
+            delete.append(old["metadata"]["name"])
+        return delete
 
     def pod_template(self, ds: dict, h: str) -> dict:
         """CreatePodTemplate: tolerations, template-generation and hash labels."""
@@ -387,95 +424,7 @@ class DaemonSetController(Controller):
         return labels.get(HASH_LABEL) == h or \
             (gen is not None and labels.get(DAEMONSET_TEMPLATE_GENERATION_LABEL) == str(gen))
 
-    def rolling_update(self, ds: dict, nodes: list[dict], h: str) -> None:
-        """Delete old pods while at most ``maxUnavailable`` pods are unavailable."""
-        by_node = self.node_to_pods(ds)
-        desired = 0
-        for node in nodes:
-            if self.should_run(node, ds)[0]:
-                desired += 1
-                by_node.setdefault(node["metadata"]["name"], [])
-        ru = (ds["spec"].get("updateStrategy") or {}).get("rollingUpdate") or {}
-        max_unavailable = scaled_value(ru.get("maxUnavailable", 1), desired, True)
-        if desired > 0 and max_unavailable == 0:
-            max_unavailable = 1
-        now, min_ready = self.clock.now(), ds["spec"].get("minReadySeconds", 0)
-        unavailable, allowed, candidates = 0, [], []
-        for _, pods in sorted(by_node.items()):
-            live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
-            new = [p for p in live if self.is_updated(ds, p, h)]
-            old = [p for p in live if not self.is_updated(ds, p, h)]
-            if len(new) > 1 or len(old) > 1 or (new and old) or (not new and not old):
-                unavailable += 1
-            elif new:
-                unavailable += not is_pod_available(new[0], min_ready, now)
-            elif not is_pod_available(old[0], min_ready, now):
-                allowed.append(old[0]["metadata"]["name"])
-            elif unavailable < max_unavailable:
-                candidates.append(old[0]["metadata"]["name"])
-        remaining = max(min(max_unavailable - unavailable, len(candidates)), 0)
-        self.sync_nodes(ds, allowed + candidates[:remaining], [], h)
-
-    # -- history and status -----------------------------------------------------------------
-    def construct_history(self, ds: dict):
-        """The ControllerRevision matching the current template (created if missing, its
-        revision number raised if it is an old one), and the others."""
-        sel = from_label_selector(ds["spec"].get("selector"))
-        revs = self.rev_claims.claim(ds, sel, self.revisions.owned_by(ds["metadata"]["uid"]),
-                                     self.rev_orphans.list(ds["metadata"]["namespace"]))
-        want = hist.go_json(hist.template_patch(ds))
-        current = [r for r in revs if hist.go_json(r.get("data")) == want]
-        old = [r for r in revs if hist.go_json(r.get("data")) != want]
-        number = max((r.get("revision", 0) for r in old), default=0) + 1
-        if not current:
-            return self.snapshot(ds, number), old
-        cur = hist.sort_by_revision(current)[-1]
-        if cur.get("revision", 0) < number:
-            cur = hist.set_revision_number(self, cur, number)
-        return cur, old
-
-    def snapshot(self, ds: dict, number: int) -> dict:
-        status = ds.setdefault("status", {})
-        h = hist.compute_hash(ds["spec"]["template"], status.get("collisionCount"))
-        labels = dict((ds["spec"]["template"].get("metadata") or {}).get("labels") or {})
-        labels[HASH_LABEL] = h
-        rev = {"apiVersion": "apps/v1", "kind": "ControllerRevision",
-               "metadata": {"name": f"{ds['metadata']['name']}-{h}", "labels": labels,
-                            "namespace": ds["metadata"]["namespace"],
-                            "ownerReferences": [owner_reference(ds)]},
-               "data": hist.template_patch(ds), "revision": number}
-        if ds["metadata"].get("annotations"):
-            rev["metadata"]["annotations"] = dict(ds["metadata"]["annotations"])
-        try:
-            return self.api.create("controllerrevisions", rev, ds["metadata"]["namespace"],
-                                   user=self.user)
-        except ApiError as e:
-            if e.code != 409:
-                raise
-            existing = self.api.get("controllerrevisions", rev["metadata"]["name"],
-                                    ds["metadata"]["namespace"], user=self.user)
-            if hist.go_json(existing.get("data")) == hist.go_json(rev["data"]):
-                return existing
-            status["collisionCount"] = status.get("collisionCount", 0) + 1
-            self.api.update("daemonsets", ds, ds["metadata"]["namespace"], subresource="status",
-                            user=self.user)
-            raise
-
-    def cleanup_history(self, ds: dict, old: list[dict]) -> None:
-        to_kill = len(old) - ds["spec"].get("revisionHistoryLimit", 10)
-        if to_kill <= 0:
-            return
-        live = {(p["metadata"].get("labels") or {}).get(HASH_LABEL)
-                for pods in self.node_to_pods(ds).values() for p in pods}
-        for r in hist.sort_by_revision(old):
-            if to_kill <= 0:
-                break
-            if r["metadata"].get("labels", {}).get(HASH_LABEL) in live:
-                continue
-            self.api.delete("controllerrevisions", r["metadata"]["name"],
-                            ds["metadata"]["namespace"], user=self.user)
-            to_kill -= 1
-
+    # -- status -----------------------------------------------------------------------------
     def update_status(self, ds: dict, nodes: list[dict], h: str, observed: bool) -> None:
         by_node = self.node_to_pods(ds)
         now, min_ready = self.clock.now(), ds["spec"].get("minReadySeconds", 0)
@@ -489,8 +438,7 @@ class DaemonSetController(Controller):
                 if not pods:
                     continue
                 c["currentNumberScheduled"] += 1
-                pod = sorted(pods, key=lambda p: (p["metadata"].get("creationTimestamp") or "",
-                                                  p["metadata"]["name"]))[0]
+                pod = min(pods, key=pod_order)
                 if is_pod_ready(pod):
                     c["numberReady"] += 1
                     c["numberAvailable"] += is_pod_available(pod, min_ready, now)

@@ -17,8 +17,9 @@ A Job runs pods until ``completions`` of them succeed (at most ``parallelism`` a
   ``SuccessCriteriaMet`` condition, then - once no pod is left terminating - ``Failed`` or
   ``Complete`` (+ ``completionTime``).
 
-Simplifications: ``successPolicy``, ``backoffLimitPerIndex`` and ``managedBy`` other than the
-default are not implemented (a Job managed by another controller is left alone).
+Indexed Jobs may also use ``backoffLimitPerIndex``/``maxFailedIndexes`` and a
+``successPolicy`` (see :mod:`.job_indexed`). Simplification: a Job with ``managedBy`` other than
+the default is left alone (no external controller is modelled).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from ..selectors import from_label_selector
 from ..upstream import (JOB_COMPLETION_INDEX_ANNOTATION as INDEX, JOB_MAX_POD_CREATE_DELETE_PER_SYNC,
                         JOB_MAX_UNCOUNTED_PODS, JOB_SYNC_BATCH_PERIOD_SECONDS as BATCH,
                         JOB_TRACKING_FINALIZER)
+from . import job_indexed as ji
 from . import job_util as ju
 from .base import Controller, WorkQueue
 from .podcontrol import (ClaimManager, Expectations, OrphanIndex, PodControl, is_pod_ready,
@@ -208,6 +210,7 @@ class JobController(Controller):
         self.decide_failure(key, ctx)
         if ju.is_indexed(spec):
             ctx.succeeded = len(ctx.succeeded_indexes())
+            ji.decide(ctx, self.now())
         suspend_changed = False
         error = None
         if ctx.finished is not None:
@@ -332,12 +335,15 @@ class JobController(Controller):
         diff = want - terminating - active
         if diff <= 0:
             return active, None
-        wait = ju.backoff_remaining(*ctx.backoff, self.clock.now())
+        per_index = ji.has_per_index(spec)
+        wait = 0 if per_index else ju.backoff_remaining(*ctx.backoff, self.clock.now())
+        diff = min(diff, JOB_MAX_POD_CREATE_DELETE_PER_SYNC)
+        indexes = ctx.first_pending_indexes(diff) if ju.is_indexed(spec) else [None] * diff
+        if per_index:
+            indexes, wait = ji.creatable_indexes(indexes, ctx.delayed, self.clock.now())
         if wait > 0:
             self.queue.add_after(key, max(wait, BATCH))
             return 0, None  # upstream reports 0 active while backing off
-        diff = min(diff, JOB_MAX_POD_CREATE_DELETE_PER_SYNC)
-        indexes = ctx.first_pending_indexes(diff) if ju.is_indexed(spec) else [None] * diff
         diff = len(indexes)
         self.expectations.expect_creations(key, diff)
         template = clone(spec.get("template") or {})
@@ -349,8 +355,9 @@ class JobController(Controller):
         created, error, batch, i = 0, None, 1, 0
         while i < diff and error is None:  # slow start: 1, 2, 4...
             for index in indexes[i:i + batch]:
+                extra = ji.failure_annotations(spec, ctx.delayed.get(index)) if per_index else {}
                 try:
-                    self.create_pod(job, template, index)
+                    self.create_pod(job, template, index, extra)
                     created += 1
                 except ApiError as e:
                     self.expectations.creation_observed(key)
@@ -361,7 +368,8 @@ class JobController(Controller):
             self.expectations.creation_observed(key)
         return active + created, error
 
-    def create_pod(self, job: dict, template: dict, index: int | None) -> dict:
+    def create_pod(self, job: dict, template: dict, index: int | None, extra: dict) -> dict:
+        """One pod; ``extra``: annotations (the per-index failure counts)."""
         name = job["metadata"]["name"]
         pod = pod_from_template(template, job, None if index is None else f"{name}-{index}-")
         labels = pod["metadata"].setdefault("labels", {})
@@ -372,6 +380,7 @@ class JobController(Controller):
                            "job-name": name})
         if index is not None:
             pod["metadata"].setdefault("annotations", {})[INDEX] = str(index)
+            pod["metadata"]["annotations"].update(extra)
             labels[INDEX] = str(index)
             pod["spec"]["hostname"] = f"{name}-{index}"
         return self.pod_control.create(job["metadata"]["namespace"], pod, job)
@@ -429,8 +438,7 @@ class JobController(Controller):
                 continue
             failed = ju.is_pod_failed(pod, spec)
             phase = (pod.get("status") or {}).get("phase")
-            if not (job["metadata"].get("deletionTimestamp") or ctx.finished is not None or
-                    phase == "Succeeded" or failed):
+            if not ji.can_remove_finalizer(ctx, pod, failed):
                 continue
             to_remove.append(pod)
             ix = ju.completion_index(pod)
@@ -459,6 +467,7 @@ class JobController(Controller):
             status["succeeded"] = len(done)
             if text:
                 status["completedIndexes"] = text
+            needs_flush |= ji.record_failed_indexes(status, ctx)
         self._interim_conditions(ctx)
         needs_flush |= ctx.interim_added
         if needs_flush:
@@ -523,7 +532,8 @@ class JobController(Controller):
     def write_status(self, job: dict) -> None:
         st = job["status"]
         out = {k: v for k, v in st.items()
-               if v or k in ("ready", "terminating", "uncountedTerminatedPods", "active")}
+               if v or k in ("ready", "terminating", "uncountedTerminatedPods", "active",
+                             "failedIndexes")}
         if not out.get("active"):
             out.pop("active", None)
         out["uncountedTerminatedPods"] = {k: v for k, v in st["uncountedTerminatedPods"].items() if v}

@@ -11,7 +11,7 @@ backoff_utils.go, pod_failure_policy.go, util/utils.go, pkg/apis/batch/v1/defaul
 from __future__ import annotations
 
 from ..clock import parse_rfc3339
-from .podcontrol import count_terminating, is_pod_active, is_pod_ready
+from .podcontrol import count_terminating, is_pod_active, is_pod_ready, is_terminating
 from ..upstream import (JOB_COMPLETION_INDEX_ANNOTATION, JOB_DEFAULT_BACKOFF_LIMIT,
                         JOB_MAX_POD_FAILURE_BACKOFF_SECONDS, JOB_POD_FAILURE_BACKOFF_SECONDS,
                         JOB_TRACKING_FINALIZER)
@@ -293,6 +293,8 @@ class SyncCtx:
         self.succeeded = self.failed = 0
         self.backoff = (0, None)
         self.interim_added = False
+        self.failed_indexes: set[int] | None = None  # with backoffLimitPerIndex only
+        self.delayed: dict[int, dict] = {}  # index -> failed pod awaiting its replacement
         completions = spec.get("completions") or 0
         self.prev_indexes = parse_indexes(job["status"].get("completedIndexes"), completions) \
             if is_indexed(spec) else set()
@@ -325,7 +327,13 @@ class SyncCtx:
         return done
 
     def first_pending_indexes(self, count: int) -> list[int]:
+        """firstPendingIndexes: not succeeded, running, failed (or, when only failed pods are
+        replaced, terminating)."""
         busy = self.succeeded_indexes() | {completion_index(p) for p in self.active_pods}
+        busy |= self.failed_indexes or set()
+        if only_replace_failed(self.spec):
+            busy |= {completion_index(p) for p in self.pods if is_terminating(p) and
+                     (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")}
         out = []
         for i in range(self.spec["completions"]):
             if len(out) >= count:

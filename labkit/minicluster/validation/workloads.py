@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..upstream import (JOB_CONTROLLER_UID_LABEL, JOB_NAME_LABEL, LEGACY_JOB_CONTROLLER_UID_LABEL,
                         LEGACY_JOB_NAME_LABEL)
+from .job_policies import validate_fail_index_rules, validate_per_index, validate_success_policy
 from .fields import (Raw, forbidden, immutable, invalid, label_selector_repr, nonnegative,
                      not_supported, required)
 from .meta import (selector_matches, validate_annotations, validate_label_selector,
@@ -248,6 +249,8 @@ def _job_spec(spec: dict, path: str) -> list[dict]:
             out.append(not_supported(f"{path}.completionMode", mode, ("NonIndexed", "Indexed")))
         if mode == "Indexed" and spec.get("completions") is None:
             out.append(required(f"{path}.completions", "when completion mode is Indexed"))
+    out += validate_per_index(spec, path) + validate_fail_index_rules(spec, path)
+    out += validate_success_policy(spec, path)
     out += validate_pod_template(spec.get("template"), f"{path}.template")
     policy = ((spec.get("template") or {}).get("spec") or {}).get("restartPolicy", "")
     rp = f"{path}.template.spec.restartPolicy"
