@@ -18,3 +18,5 @@ __all__ = ["answers", "Panel", "message", "to_html", "ApplyEditor", "Explorer", 
 from .dashboard import ClusterDashboard  # noqa: E402 - module 03 (cluster overview)
 from .scheduler import SchedulerPlayground  # noqa: E402 - module 03 (scheduler)
 __all__ += ["ClusterDashboard", "SchedulerPlayground"]
+from .reconcile import ReconcileStepper, record_reconcile, run_controller  # noqa: E402 - module 03 (controllers)
+__all__ += ["ReconcileStepper", "record_reconcile", "run_controller"]
