@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import re
 
 import orjson
 import tornado.web
@@ -18,6 +19,22 @@ from . import discovery, openapi, paths, subresources, tables
 
 def _json(obj) -> bytes:
     return orjson.dumps(obj)
+
+
+def _strict_message(unknown: list[str]) -> str:
+    return "strict decoding error: " + ", ".join(f'unknown field "{f}"' for f in unknown)
+
+
+def _drop_path(obj, path: str) -> None:
+    """Remove the field at a decoder path like ``spec.containers[0].bogus``."""
+    parts = [p for p in re.split(r"\.|(\[\d+\])", path) if p]
+    for part in parts[:-1]:
+        obj = obj[int(part[1:-1])] if part.startswith("[") and isinstance(obj, list) else \
+            (obj.get(part) if isinstance(obj, dict) else None)
+        if obj is None:
+            return
+    if isinstance(obj, dict):
+        obj.pop(parts[-1], None)
 
 
 class KubeHandler(tornado.web.RequestHandler):
@@ -146,8 +163,7 @@ class KubeHandler(tornado.web.RequestHandler):
             return obj, 200
         if verb == "PATCH" and t.name:
             ctype = self.request.headers.get("Content-Type", "").split(";")[0].strip()
-            obj = api.patch(rt, t.name, self.body_json(), ctype, t.namespace, user=user,
-                            **self._options())
+            obj = self._patch(t, self.body_json(), ctype, user)
             self.server.after_write()
             return obj, 200
         if verb == "DELETE" and t.name:
@@ -181,24 +197,56 @@ class KubeHandler(tornado.web.RequestHandler):
         return {"kind": t.rt.list_kind, "apiVersion": t.rt.api_version,
                 "metadata": {}, "items": lst["items"]}
 
+    def _field_validation(self) -> str:
+        """``fieldValidation``: Strict (what kubectl sends), Warn (the server's default when the
+        parameter is absent, e.g. the official Python client) or Ignore."""
+        return self.q("fieldValidation", "Warn")
+
     def _strict_fields(self, rt, body):
-        """``fieldValidation=Strict`` (kubectl's default): unknown fields are a 400."""
-        mode = self.q("fieldValidation", "Strict")
+        """Unknown fields in a POST/PUT body: a 400 under Strict, worded like the apiserver's
+        ``transformDecodeError`` (``Deployment in version "v1" cannot be handled as a
+        Deployment: strict decoding error: unknown field "spec.foo"``); under Warn a warning
+        each, and the fields are dropped (decoding into the Go struct loses them)."""
+        mode = self._field_validation()
         if mode == "Ignore" or not isinstance(body, dict):
             return
-        try:
-            from ..schema import unknown_fields
-        except ImportError:
-            return
+        unknown = self._unknown(rt, body, mode)
+        if unknown:
+            version = str(body.get("apiVersion", "")).rpartition("/")[2]
+            raise errors.bad_request(f'{body.get("kind") or rt.kind} in version "{version}" cannot be '
+                                     f"handled as a {rt.kind}: " + _strict_message(unknown))
+
+    def _patch(self, t, body, ctype, user):
+        """PATCH. Upstream decodes the patched object into the Go struct: unknown fields are
+        ``strict decoding error: unknown field "spec.foo"`` (no kind prefix) under Strict, a
+        warning and dropped under Warn."""
+        api, mode = self.api, self._field_validation()
+        if mode != "Ignore":
+            from ..patch import apply_patch
+            api._authorize(user, "patch", t.rt, t.namespace, t.name, None)
+            current = api.get(t.rt, t.name, t.namespace)
+            patched = apply_patch(current, body, ctype)
+            if isinstance(patched, dict):
+                unknown = self._unknown(t.rt, patched, mode)
+                if unknown:
+                    raise errors.bad_request(_strict_message(unknown))
+                if self._dropped:  # Warn: store the patched object without them
+                    patched["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+                    return api.update(t.rt, patched, t.namespace, user=user, **self._options())
+        return api.patch(t.rt, t.name, body, ctype, t.namespace, user=user, **self._options())
+
+    def _unknown(self, rt, body, mode) -> list[str]:
+        """Unknown field paths under Strict; under Warn, one ``Warning`` header each, the
+        fields removed from ``body`` (``self._dropped`` says so), and []."""
+        from ..schema import unknown_fields
         unknown = unknown_fields(rt, body)
-        if not unknown:
-            return
+        self._dropped = mode == "Warn" and bool(unknown)
         if mode == "Warn":
             for f in unknown:
                 self.add_header("Warning", f'299 - "unknown field \\"{f}\\""')
-            return
-        raise errors.bad_request("strict decoding error: " +
-                                 ", ".join(f'unknown field "{f}"' for f in unknown))
+                _drop_path(body, f)
+            return []
+        return unknown
 
     # -- discovery and openapi --------------------------------------------------------------
     def _discovery(self, path) -> bool:

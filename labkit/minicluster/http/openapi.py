@@ -1,8 +1,9 @@
 """OpenAPI documents (``/openapi/v2`` and ``/openapi/v3``), generated from the resource registry.
 
 kubectl reads them to learn that the server validates fields itself (the ``fieldValidation``
-query parameter), and ``kubectl explain`` reads their schemas. Schemas come from
-:mod:`labkit.minicluster.schema` when it describes a kind; otherwise an open object.
+query parameter), ``kubectl apply`` reads the patch strategies and merge keys of each field,
+and ``kubectl explain`` reads the fields. The schemas are built by :mod:`.openapi_schemas`
+from :mod:`labkit.minicluster.schema`.
 """
 from __future__ import annotations
 
@@ -14,33 +15,11 @@ import orjson
 from ..resources import REGISTRY
 from ..upstream import KUBERNETES_VERSION
 from .discovery import group_versions
+from .openapi_schemas import all_components, closure
 
 
 def _gv_path(group, version):
     return f"api/{version}" if not group else f"apis/{group}/{version}"
-
-
-def _definition_name(rt):
-    group = {"": "core", "apps": "apps", "batch": "batch"}.get(rt.group, rt.group.split(".")[0])
-    return f"io.k8s.api.{group}.{rt.version}.{rt.kind}"
-
-
-def _schema_for(rt, ref_prefix):
-    try:
-        from ..schema import openapi_schema
-        schema = openapi_schema(rt, ref_prefix)
-    except (ImportError, AttributeError):
-        schema = None
-    if schema is None:
-        schema = {"type": "object", "description": f"{rt.kind} ({rt.api_version})",
-                  "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
-                                 "metadata": {"type": "object"},
-                                 "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-                                 "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
-                  "x-kubernetes-preserve-unknown-fields": True}
-    schema = dict(schema)
-    schema["x-kubernetes-group-version-kind"] = [{"group": rt.group, "version": rt.version, "kind": rt.kind}]
-    return schema
 
 
 def _operations(rt, ref):
@@ -64,29 +43,30 @@ def _operations(rt, ref):
 
 @lru_cache(maxsize=64)
 def _v3_gv(group, version) -> bytes:
-    paths, schemas = {}, {}
+    prefix = "#/components/schemas/"
+    all_schemas, kind_names = all_components(prefix)
+    paths, roots = {}, []
     for rt in REGISTRY.all():
         if rt.group != group or rt.version != version:
             continue
-        name = _definition_name(rt)
-        ref = f"#/components/schemas/{name}"
-        schemas[name] = _schema_for(rt, "#/components/schemas/")
+        name = kind_names[(rt.group, rt.version, rt.kind)]
+        roots.append(name)
+        ref = prefix + name
         base = "/" + _gv_path(group, version)
         coll = f"{base}/namespaces/{{namespace}}/{rt.plural}" if rt.namespaced else f"{base}/{rt.plural}"
         collection, item = _operations(rt, ref)
         paths[coll] = collection
         paths[coll + "/{name}"] = item
     doc = {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": KUBERNETES_VERSION},
-           "paths": paths, "components": {"schemas": schemas}}
+           "paths": paths, "components": {"schemas": closure(all_schemas, roots, prefix)}}
     return orjson.dumps(doc)
 
 
 @lru_cache(maxsize=1)
 def _v2() -> bytes:
-    paths, definitions = {}, {}
+    definitions, kind_names = all_components("#/definitions/")
+    paths = {}
     for rt in REGISTRY.all():
-        name = _definition_name(rt)
-        definitions[name] = _schema_for(rt, "#/definitions/")
         base = "/" + _gv_path(rt.group, rt.version)
         coll = f"{base}/namespaces/{{namespace}}/{rt.plural}" if rt.namespaced else f"{base}/{rt.plural}"
         gvk = {"group": rt.group, "version": rt.version, "kind": rt.kind}
