@@ -172,8 +172,8 @@ class APIServer:
                   "selfLink", "managedFields"):
             meta.pop(f, None)
         self._decode_stage(rt, defaulting.apply_defaults, rt, obj)
-        self._stage("mutating admission", ", ".join(self.admission.mutating_names()))
         obj = self.admission.mutate("CREATE", rt, obj, None, user)
+        self._stage("mutating admission", ", ".join(self.admission.mutating_names()))
         meta = obj["metadata"]
         # store.Create: generate the name, fill uid/creationTimestamp, then the strategy
         if not meta.get("name") and meta.get("generateName"):
@@ -315,7 +315,7 @@ class APIServer:
         self._decode_stage(rt, defaulting.apply_defaults, rt, obj, subresource)
         if subresource not in ("status", "finalize"):
             obj = self.admission.mutate("UPDATE", rt, obj, old, user)
-        strategy.prepare_for_update(rt.kind, obj, old, subresource if subresource != "finalize" else None)
+        strategy.prepare_for_update(rt.kind, obj, old, subresource)
         causes = self._decode_stage(rt, validation.validate, rt, obj, old)
         if causes:
             raise errors.invalid(rt.kind, old_meta["name"], causes, rt.group)
