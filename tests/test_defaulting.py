@@ -308,3 +308,23 @@ def test_secret_string_data_is_merged_into_data(api):
     assert e.value.code == 400 and e.value.message == (
         'Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input '
         'byte 3')
+
+
+def test_requests_from_limits_only_for_pods_not_templates(api):
+    """pkg/apis/core/v1/defaults.go SetDefaults_Pod (v1.37): containers and init containers
+    whose requests are absent get them from limits - on Pods only. SetDefaults_PodSpec (shared
+    with templates) leaves a Deployment's template alone; its pods get requests when created.
+    Limits-only pods are therefore Guaranteed."""
+    res = {"limits": {"cpu": "250m", "memory": "64Mi"}}
+    pod = api.create("pods", {"metadata": {"name": "g"}, "spec": {
+        "initContainers": [container(name="init", resources=res)],
+        "containers": [container(resources=res)]}})
+    for c in pod["spec"]["initContainers"] + pod["spec"]["containers"]:
+        assert c["resources"]["requests"] == {"cpu": "250m", "memory": "64Mi"}
+    assert pod["status"]["qosClass"] == "Guaranteed"
+    dep = api.create("deployments", {"metadata": {"name": "web"}, "spec": {
+        "selector": {"matchLabels": {"app": "web"}},
+        "template": {"metadata": {"labels": {"app": "web"}},
+                     "spec": {"containers": [container(resources=res)]}}}})
+    assert dep["spec"]["template"]["spec"]["containers"][0]["resources"] == \
+        {"limits": {"cpu": "250m", "memory": "64Mi"}}

@@ -124,3 +124,52 @@ def test_default_service_account_and_root_ca_are_restored():
     h.delete("configmaps", "kube-root-ca.crt")
     h.settle()
     assert h.exists("configmaps", "kube-root-ca.crt")
+
+
+def _bare_api():
+    import random
+
+    from labkit.minicluster.apiserver import APIServer
+    from labkit.minicluster.clock import Clock
+    from labkit.minicluster.store import Store
+    return APIServer(Store(), Clock(), random.Random(0))
+
+
+def test_spec_finalizers_change_only_through_finalize():
+    """pkg/registry/core/namespace/strategy.go (v1.37): PrepareForCreate appends ``kubernetes``
+    to the listed finalizers; PrepareForUpdate keeps the old spec.finalizers (and status) on a
+    plain update or patch; the finalize strategy may change them but keeps the status."""
+    api = _bare_api()
+    ns = api.create("namespaces", {"metadata": {"name": "a"},
+                                   "spec": {"finalizers": ["example.com/x"]}})
+    assert ns["spec"]["finalizers"] == ["example.com/x", "kubernetes"]
+    ns["spec"]["finalizers"] = []
+    ns["metadata"]["labels"]["team"] = "blue"
+    ns["status"] = {"phase": "Terminating"}
+    got = api.update("namespaces", ns)
+    assert got["spec"]["finalizers"] == ["example.com/x", "kubernetes"]
+    assert got["status"] == {"phase": "Active"} and got["metadata"]["labels"]["team"] == "blue"
+    got = api.patch("namespaces", "a", [{"op": "remove", "path": "/spec/finalizers"}],
+                    patch_type="json")
+    assert got["spec"]["finalizers"] == ["example.com/x", "kubernetes"]
+    got["spec"]["finalizers"] = ["example.com/x"]
+    got["status"] = {"phase": "Terminating"}
+    fin = api.update("namespaces", got, subresource="finalize")
+    assert fin["spec"]["finalizers"] == ["example.com/x"] and fin["status"] == {"phase": "Active"}
+
+
+def test_namespace_with_foreign_spec_finalizer_stays_terminating():
+    """A spec finalizer other than ``kubernetes`` keeps the emptied namespace Terminating
+    until someone calls /finalize (registry/core/namespace/storage: deleted only when
+    spec.finalizers is empty)."""
+    h = Harness(controllers=NS_CONTROLLERS)
+    h.api.create("namespaces", {"metadata": {"name": "held"},
+                                "spec": {"finalizers": ["example.com/x"]}})
+    h.settle()
+    h.api.delete("namespaces", "held")
+    h.settle()
+    ns = h.api.get("namespaces", "held")
+    assert ns["status"]["phase"] == "Terminating" and ns["spec"]["finalizers"] == ["example.com/x"]
+    ns["spec"]["finalizers"] = []
+    h.api.update("namespaces", ns, subresource="finalize")
+    assert "held" not in {n["metadata"]["name"] for n in h.api.list("namespaces")["items"]}

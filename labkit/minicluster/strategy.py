@@ -65,7 +65,14 @@ def initial_status(kind: str, obj: dict) -> dict:
 
 
 def prepare_for_update(kind: str, obj: dict, old: dict, subresource: str | None) -> None:
-    """Keep the part of the object this endpoint may not change; bump generation on spec change."""
+    """Keep the part of the object this endpoint may not change; bump generation on spec change.
+
+    A Namespace's ``spec.finalizers`` change only through ``/finalize`` (which in turn cannot
+    change the status): a plain update keeps the old list (namespace/strategy.go)."""
+    if kind == "Namespace" and subresource is None:
+        _keep_namespace_finalizers(obj, old)
+    if subresource == "finalize":
+        subresource = None  # otherwise like the main resource: status kept, spec free
     if kind in STATUS_SUBRESOURCE:
         if subresource == "status":
             for f in spec_fields(kind):
@@ -84,6 +91,18 @@ def prepare_for_update(kind: str, obj: dict, old: dict, subresource: str | None)
         if any(obj.get(f) != old.get(f) for f in spec_fields(kind)):
             gen += 1
         obj["metadata"]["generation"] = gen
+
+
+def _keep_namespace_finalizers(obj: dict, old: dict) -> None:
+    fins = (old.get("spec") or {}).get("finalizers")
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else None
+    if fins is None:
+        if spec is not None:
+            spec.pop("finalizers", None)
+    else:
+        if spec is None:
+            spec = obj["spec"] = {}
+        spec["finalizers"] = list(fins)
 
 
 def _status_metadata(new: dict, old: dict, kind: str = "") -> dict:

@@ -50,8 +50,13 @@ def prepare_for_create(rt, obj: dict) -> None:
     if rt.kind == "Job":
         workloads.generate_job_selector(obj)
     elif rt.kind == "Namespace":
-        # pkg/registry/core/namespace/strategy.go: the namespace controller removes it
-        obj.setdefault("spec", {})["finalizers"] = [NAMESPACE_FINALIZER_KUBERNETES]
+        # pkg/registry/core/namespace/strategy.go: ``kubernetes`` is appended to whatever
+        # finalizers the manifest lists; the namespace controller removes it
+        spec = dict_at(obj, "spec")
+        fins = spec.get("finalizers") if isinstance(spec.get("finalizers"), list) else []
+        if NAMESPACE_FINALIZER_KUBERNETES not in fins:
+            fins = fins + [NAMESPACE_FINALIZER_KUBERNETES]
+        spec["finalizers"] = fins
 
 
 def _pod_template(obj: dict) -> None:
