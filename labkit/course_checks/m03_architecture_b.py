@@ -25,8 +25,8 @@ quiz("m03-controller-match", {
         ("endpoints controller", "what does kube-proxy read?"),
     "Creates the 'default' ServiceAccount in every new namespace":
         ("serviceaccount controller", "an identity per namespace"),
-    "Creates and cleans up API tokens for ServiceAccounts":
-        ("token controller", "credentials"),
+    "Fills in the token of a Secret of type kubernetes.io/service-account-token":
+        ("token controller", "credentials kept in Secrets"),
     "Creates a cloud load balancer for a Service of type LoadBalancer":
         ("cloud-controller-manager", "which process talks to the cloud provider's API?"),
 }, "jobs", 2, NB4, "Match controllers to jobs")
