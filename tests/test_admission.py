@@ -53,7 +53,8 @@ def pod(name="p", resources=None, **spec):
 def test_plugin_order(api):
     assert api.admission.mutating_names() == [
         "NamespaceLifecycle", "LimitRanger", "ServiceAccount", "Priority",
-        "DefaultTolerationSeconds", "DefaultStorageClass", "DefaultIngressClass"]
+        "DefaultTolerationSeconds", "DefaultStorageClass", "StorageObjectInUseProtection",
+        "DefaultIngressClass"]
     assert api.admission.validating_names() == ["LimitRanger", "ServiceAccount", "Priority",
                                                 "ResourceQuota"]
 

@@ -103,6 +103,8 @@ class MiniCluster(ClusterClient):
         except ImportError:  # pragma: no cover - during bring-up
             return
         rbac.bootstrap_policy(self.api)
+        from .controllers.persistentvolume_provisioner import install_default_storage
+        install_default_storage(self.api)  # kind's default StorageClass "standard"
 
     def _start_components(self, scheduler: bool, controllers) -> None:
         """Start the control plane. ``scheduler=False`` or a restricted ``controllers`` list
@@ -115,6 +117,8 @@ class MiniCluster(ClusterClient):
             pass
         from .controllers.manager import ControllerManager
         self.controllers = ControllerManager(self.ctx, enabled=controllers)
+        from .controllers.persistentvolume_provisioner import LocalPathProvisioner
+        self.provisioner = LocalPathProvisioner(self.ctx)  # simulated rancher.io/local-path addon
         self.scheduler = None
         if scheduler:
             from .scheduler import Scheduler

@@ -16,20 +16,22 @@ Priority              both       ``spec.priority`` from the PriorityClass (:mod:
 DefaultToleration-    mutating   tolerate not-ready/unreachable nodes for 300 s
 Seconds
 DefaultStorageClass   mutating   claims without a class get the default class
+StorageObjectInUse-   mutating   claims and volumes get a protection finalizer (:mod:`.storage`)
+Protection
 DefaultIngressClass   mutating   Ingresses without a class get the default class
 ResourceQuota         validating usage within quota, constraints (:mod:`.resourcequota`)
 ====================  =========  ============================================================
 
 Not run: TaintNodesByCondition, PodSecurity (no namespace labels enforce anything by default),
-webhooks and admission policies, certificate plugins, StorageObjectInUseProtection,
-PersistentVolumeClaimResize, RuntimeClass. Service cluster IPs and node ports are allocated in
-the mutating phase too (:mod:`.services`), where upstream's Service storage does it.
+webhooks and admission policies, certificate plugins, PersistentVolumeClaimResize,
+RuntimeClass. Service cluster IPs and node ports are allocated in the mutating phase too (:mod:`.services`), where upstream's Service storage does it.
 """
 from __future__ import annotations
 
 import random
 
-from . import lifecycle, limitranger, podplugins, resourcequota, serviceaccount, services
+from . import (lifecycle, limitranger, podplugins, resourcequota, serviceaccount, services,
+               storage)
 from .common import Request
 
 
@@ -37,7 +39,8 @@ class Admission:
     """The admission chain of the mini API server."""
 
     MUTATING = ("NamespaceLifecycle", "LimitRanger", "ServiceAccount", "Priority",
-                "DefaultTolerationSeconds", "DefaultStorageClass", "DefaultIngressClass")
+                "DefaultTolerationSeconds", "DefaultStorageClass", "StorageObjectInUseProtection",
+                "DefaultIngressClass")
     VALIDATING = ("LimitRanger", "ServiceAccount", "Priority", "ResourceQuota")
 
     def __init__(self, api):
@@ -61,6 +64,7 @@ class Admission:
         podplugins.priority(api, req)
         podplugins.default_toleration_seconds(req)
         podplugins.default_storage_class(api, req)
+        storage.in_use_protection(req)
         podplugins.default_ingress_class(api, req)
         services.allocate(api, req, self.rng)
         return obj

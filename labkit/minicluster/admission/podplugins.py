@@ -110,8 +110,10 @@ def default_storage_class(api, req: Request) -> None:
     if req.rt.kind != "PersistentVolumeClaim" or req.operation != "CREATE":
         return
     spec = req.obj.setdefault("spec", {})
-    if spec.get("storageClassName") is not None:
-        return
+    annotations = (req.obj.get("metadata") or {}).get("annotations") or {}
+    if spec.get("storageClassName") is not None or \
+            "volume.beta.kubernetes.io/storage-class" in annotations:
+        return  # PersistentVolumeClaimHasClass
     name = _default_class(list_in(api, "storageclasses.storage.k8s.io"),
                           DEFAULT_STORAGE_CLASS_ANNOTATIONS)
     if name:

@@ -26,6 +26,9 @@ CONTROLLERS: list[tuple[str, str]] = [
     ("ttlafterfinished", ".ttlafterfinished:TTLAfterFinishedController"),
     ("endpoints", ".endpoints:EndpointsController"),
     ("endpointslice", ".endpointslice:EndpointSliceController"),
+    ("persistentvolume-binder", ".persistentvolume:PersistentVolumeController"),
+    ("pvc-protection", ".persistentvolume_protection:PVCProtectionController"),
+    ("pv-protection", ".persistentvolume_protection:PVProtectionController"),
 ]
 
 

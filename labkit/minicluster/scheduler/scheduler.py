@@ -30,6 +30,7 @@ from ..upstream import (EVENT_NOTE_LENGTH_LIMIT, SCHEDULER_NAME, SCHEDULER_USER,
 from .framework import Framework
 from .nodeinfo import Snapshot
 from .podinfo import PodInfo
+from .plugins.volume_binding import VolumeBinder
 from .preemption import DefaultPreemption
 from .queue import SchedulingQueue
 
@@ -101,6 +102,12 @@ class Scheduler:
                                             self._ns_deleted)
         informers["nodes"].add_handler(self._node_added, self._node_updated, self._node_deleted)
         informers["pods"].add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
+        self.volume_binder = VolumeBinder(self)  # PreBind of the VolumeBinding plugin
+        for resource, event in (("persistentvolumeclaims", "PvcChange"),
+                                ("persistentvolumes", "PvChange"),
+                                ("storageclasses", "StorageClassChange")):
+            informers[resource].add_handler(lambda o, e=event: self._moved(e),
+                                            lambda o, n, e=event: self._moved(e), None)
 
     # -- informer handlers: namespaces and nodes ------------------------------------------------
     def _ns_changed(self, ns: dict) -> None:
@@ -165,6 +172,7 @@ class Scheduler:
 
     def _pod_deleted(self, pod: dict) -> None:
         key = _key(pod)
+        self.volume_binder.waiting.discard(key)
         self.queue.delete(key)
         self._untrack_nomination(key)
         if self.snapshot.remove_pod(key) is not None:
@@ -241,7 +249,8 @@ class Scheduler:
     def schedule_one(self, qp) -> None:
         info = qp.info
         pod = self.informers["pods"].get(info.key)
-        if pod is None or (pod.get("spec") or {}).get("nodeName"):
+        if pod is None or (pod.get("spec") or {}).get("nodeName") or \
+                info.key in self.volume_binder.waiting:
             self.queue.done(info.key)
             return
         if (pod.get("metadata") or {}).get("deletionTimestamp"):
@@ -261,6 +270,11 @@ class Scheduler:
     def _assume_and_bind(self, qp, info, pod, node: str) -> None:
         self.snapshot.add_pod(info, node)  # assume: counted before the binding is written
         self._untrack_nomination(info.key)
+        if not self.volume_binder.pre_bind(qp, info, pod, node):
+            self.bind_now(qp, info, pod, node)
+
+    def bind_now(self, qp, info, pod, node: str) -> None:
+        """DefaultBinder: POST the binding; on success record ``Scheduled``."""
         try:
             self.api.bind(info.name, info.namespace, node, user=self.user)
         except ApiError as e:
@@ -276,6 +290,15 @@ class Scheduler:
         self.queue.done(info.key)
         self._event(pod, "Normal", "Scheduled",
                     f"Successfully assigned {info.namespace}/{info.name} to {node}")
+
+    def prebind_failed(self, qp, info, pod, message: str) -> None:
+        """A PreBind plugin failed: forget the assumed pod, report, retry after back-off."""
+        self.snapshot.remove_pod(info.key)
+        self.stats["errors"] += 1
+        self._report(pod, "SchedulerError", f'running PreBind plugin "VolumeBinding": {message}', None)
+        self.queue.add_unschedulable(qp, (), error=True)
+        self._kick()
+        self._arm_timers()
 
     def _fail(self, qp, info, pod, result) -> None:
         self.stats["unschedulable"] += 1

@@ -4,8 +4,9 @@ Order matters: filters run in this order and the first rejection is a node's rea
 cordoned node reports "were unschedulable", not its taints). Score weights come from
 pkg/scheduler/apis/config/v1/default_plugins.go (see ``labkit.minicluster.upstream``).
 
-Not modelled (no volumes/DRA in the mini cluster): VolumeRestrictions, NodeVolumeLimits,
-VolumeBinding, VolumeZone, DynamicResources. PrioritySort and SchedulingGates live in the
+VolumeBinding (:mod:`.volume_binding`) checks a pod's PersistentVolumeClaims; its PreBind half
+runs in scheduler.py. Not modelled: VolumeRestrictions, NodeVolumeLimits (CSI attach limits),
+VolumeZone, DynamicResources. PrioritySort and SchedulingGates live in the
 scheduling queue (queue.py), DefaultPreemption in preemption.py, DefaultBinder in scheduler.py.
 """
 from __future__ import annotations
@@ -21,11 +22,12 @@ from .node_resources_fit import NodeResourcesFit
 from .node_unschedulable import NodeUnschedulable
 from .pod_topology_spread import PodTopologySpread
 from .taint_toleration import TaintToleration
+from .volume_binding import VolumeBinding
 from ...upstream import SCHEDULER_PLUGIN_WEIGHTS
 
 DEFAULT_ORDER = (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts,
-                 NodeResourcesFit, PodTopologySpread, InterPodAffinity, BalancedAllocation,
-                 ImageLocality)
+                 NodeResourcesFit, VolumeBinding, PodTopologySpread, InterPodAffinity,
+                 BalancedAllocation, ImageLocality)
 
 
 def default_plugins(weights: dict | None = None) -> list[Plugin]:
