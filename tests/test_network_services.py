@@ -153,3 +153,95 @@ def test_node_cidr_allocator_reuses_freed_ranges():
     assert [alloc.allocate(f"n{i}") for i in range(3)] == ["10.244.1.0/24", "10.244.2.0/24", "10.244.3.0/24"]
     alloc.release("n1")
     assert alloc.allocate("n9") == "10.244.2.0/24"
+
+
+def node_port_service(name, *ports, **spec):
+    """A NodePort Service; ``ports``: (port, nodePort or None)."""
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+            "spec": {"type": "NodePort", "selector": {"a": "b"}, **spec, "ports": [
+                {"name": f"p{port}", "port": port, **({"nodePort": np} if np else {})}
+                for port, np in ports]}}
+
+
+@pytest.mark.parametrize("requested, message", [
+    (80, 'Service "np" is invalid: spec.ports[0].nodePort: Invalid value: 80: provided port is '
+         "not in the valid range. The range of valid ports is 30000-32767"),
+    (32768, 'Service "np" is invalid: spec.ports[0].nodePort: Invalid value: 32768: provided '
+            "port is not in the valid range. The range of valid ports is 30000-32767"),
+    (30080, 'Service "np" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided '
+            "port is already allocated"),
+])
+def test_requested_node_port_errors(requested, message):
+    """service/storage/alloc.go initNodePorts + portallocator (ErrNotInRange, ErrAllocated):
+    a requested nodePort is reserved or refused with 422; nothing is stored."""
+    h = plain()
+    h.create(node_port_service("taken", (80, 30080)))
+    with pytest.raises(ApiError) as e:
+        h.create(node_port_service("np", (80, requested)))
+    assert e.value.code == 422 and e.value.message == message
+    assert e.value.status["details"]["causes"][0]["field"] == "spec.ports[0].nodePort"
+    assert not h.exists("services", "np")
+
+
+def test_node_ports_deterministic_released_on_delete_and_kept_on_update():
+    """Automatic node ports come from the seeded allocator (same seed, same ports); a deleted
+    Service's ports are free again; an update that leaves nodePort out keeps it
+    (patchAllocatedValues); two ports with the same number (TCP+UDP) share one node port."""
+    runs = []
+    for _ in range(2):
+        h = plain()
+        h.create(node_port_service("a", (80, None), (443, None)))
+        runs.append([p["nodePort"] for p in h.get("services", "a")["spec"]["ports"]])
+    assert runs[0] == runs[1] and len(set(runs[0])) == 2
+    first = runs[0][0]
+    with pytest.raises(ApiError):
+        h.create(node_port_service("b", (80, first)))
+    h.delete("services", "a")
+    h.create(node_port_service("b", (80, first)))
+    svc = h.get("services", "b")
+    del svc["spec"]["ports"][0]["nodePort"]
+    assert h.api.update("services", svc)["spec"]["ports"][0]["nodePort"] == first
+    dns = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "dns"},
+           "spec": {"type": "NodePort", "selector": {"a": "b"}, "ports": [
+               {"name": "udp", "port": 53, "protocol": "UDP"},
+               {"name": "tcp", "port": 53, "protocol": "TCP"}]}}
+    ports = h.create(dns)["spec"]["ports"]
+    assert ports[0]["nodePort"] == ports[1]["nodePort"]
+
+
+def test_changing_type_to_cluster_ip_drops_node_ports():
+    """service/strategy.go dropTypeDependentFields: node ports the client did not touch are
+    cleared when the type no longer needs them (kubectl edit type: ClusterIP works)."""
+    h = plain()
+    h.create(node_port_service("a", (80, None)))
+    svc = h.get("services", "a")
+    svc["spec"]["type"] = "ClusterIP"
+    svc["spec"].pop("externalTrafficPolicy", None)
+    got = h.api.update("services", svc)
+    assert "nodePort" not in got["spec"]["ports"][0]
+
+
+def test_health_check_node_port_for_local_load_balancers():
+    """alloc.go allocHealthCheckNodePort: type LoadBalancer with externalTrafficPolicy Local
+    gets spec.healthCheckNodePort (distinct from its node ports); switching to Cluster drops
+    it; validation forbids it elsewhere."""
+    h = plain()
+    svc = h.create(service("lb", selector={"a": "b"}, type="LoadBalancer",
+                           externalTrafficPolicy="Local"))
+    hc = svc["spec"]["healthCheckNodePort"]
+    assert 30000 <= hc <= 32767 and hc != svc["spec"]["ports"][0]["nodePort"]
+    assert "healthCheckNodePort" not in h.create(service(
+        "cluster-lb", selector={"a": "b"}, type="LoadBalancer"))["spec"]
+    with pytest.raises(ApiError) as e:
+        h.create(node_port_service("np", (80, None), healthCheckNodePort=31000))
+    assert e.value.message == (
+        'Service "np" is invalid: spec.healthCheckNodePort: Invalid value: 31000: may only be '
+        "set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'")
+    svc["spec"]["externalTrafficPolicy"] = "Cluster"
+    assert "healthCheckNodePort" not in h.api.update("services", svc)["spec"]
+    with pytest.raises(ApiError) as e:
+        h.create(service("lb2", selector={"a": "b"}, type="LoadBalancer",
+                         externalTrafficPolicy="Local", healthCheckNodePort=80))
+    assert e.value.code == 500 and e.value.message == (
+        "Internal error occurred: failed to allocate requested HealthCheck NodePort 80: "
+        "provided port is not in the valid range. The range of valid ports is 30000-32767")

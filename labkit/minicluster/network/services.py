@@ -42,7 +42,7 @@ class ServiceAddresses:
         self.cidr = ipaddress.IPv4Network(service_cidr)
         first, last = int(self.cidr.network_address) + 1, int(self.cidr.broadcast_address) - 1
         self.ips = BandAllocator(first, last, band_size(last - first + 1, 256), network.rng)
-        lo, hi = node_ports
+        lo, hi = self.node_port_range = node_ports
         self.ports = BandAllocator(lo, hi, band_size(hi - lo + 1, 128), network.rng)
 
     def _others(self, svc):
@@ -58,17 +58,28 @@ class ServiceAddresses:
             raise errors.internal("failed to allocate a serviceIP: range is full")
         return int_ip(value)
 
+    def used_node_ports(self, svc: dict) -> set[int]:
+        """NodePorts (and health-check node ports) held by Services other than ``svc``: a
+        deleted Service's ports are free again at once."""
+        return node_ports_of(self._others(svc))
+
     def allocate_node_port(self, svc: dict) -> int:
-        used = set()
-        for s in self._others(svc) + [svc]:
-            spec = s.get("spec") or {}
-            used.update(p["nodePort"] for p in spec.get("ports") or () if isinstance(p, dict) and p.get("nodePort"))
-            if spec.get("healthCheckNodePort"):
-                used.add(spec["healthCheckNodePort"])
+        used = self.used_node_ports(svc) | node_ports_of([svc])
         port = self.ports.allocate(used)
         if port is None:
             raise errors.internal("failed to allocate a nodePort: range is full")
         return port
+
+
+def node_ports_of(services) -> set[int]:
+    used = set()
+    for s in services:
+        spec = s.get("spec") or {}
+        used.update(p["nodePort"] for p in spec.get("ports") or ()
+                    if isinstance(p, dict) and p.get("nodePort"))
+        if spec.get("healthCheckNodePort"):
+            used.add(spec["healthCheckNodePort"])
+    return used
 
 
 # -- the Services a cluster starts with ------------------------------------------------------

@@ -108,12 +108,25 @@ def validate_service(svc: dict) -> list[dict]:
     elif external and etp not in ("Cluster", "Local"):
         out.append(required("spec.externalTrafficPolicy") if not etp else
                    not_supported("spec.externalTrafficPolicy", etp, ("Cluster", "Local")))
+    out += _health_check_node_port(spec, stype, etp)
     itp = spec.get("internalTrafficPolicy")
     if itp is None and stype in ("NodePort", "LoadBalancer", "ClusterIP"):
         out.append(required("spec.internalTrafficPolicy"))
     elif itp is not None and itp not in ("Cluster", "Local"):
         out.append(not_supported("spec.internalTrafficPolicy", itp, ("Cluster", "Local")))
     return out
+
+
+def _health_check_node_port(spec: dict, stype: str, etp: str) -> list[dict]:
+    """validateServiceExternalTrafficPolicy: healthCheckNodePort only (and always) for a
+    LoadBalancer with externalTrafficPolicy Local."""
+    port, path = spec.get("healthCheckNodePort") or 0, "spec.healthCheckNodePort"
+    if not (stype == "LoadBalancer" and etp == "Local"):
+        return [invalid(path, port, "may only be set when `type` is 'LoadBalancer' and "
+                        "`externalTrafficPolicy` is 'Local'")] if port else []
+    if not port:
+        return [required(path)]
+    return [invalid(path, port, m) for m in is_valid_port_num(port)]
 
 
 def validate_service_update(new: dict, old: dict) -> list[dict]:
