@@ -19,6 +19,29 @@ _SUB_VERBS = {"status": ["get", "patch", "update"], "scale": ["get", "patch", "u
               "resize": ["get", "patch", "update"]}
 
 
+#: (resource, subresource) → (group, version, kind) of the subresource's body, where it is not
+#: the parent kind (the endpoint installer reports the storage's kind; ``kubectl drain`` looks
+#: for ``pods/eviction`` of kind policy/v1 Eviction before it evicts instead of deleting)
+_SUB_KINDS = {("pods", "eviction"): ("policy", "v1", "Eviction"),
+              ("pods", "binding"): ("", "v1", "Binding"),
+              ("pods", "exec"): ("", "v1", "PodExecOptions"),
+              ("pods", "attach"): ("", "v1", "PodAttachOptions"),
+              ("pods", "portforward"): ("", "v1", "PodPortForwardOptions"),
+              ("pods", "proxy"): ("", "v1", "PodProxyOptions"),
+              ("nodes", "proxy"): ("", "v1", "NodeProxyOptions"),
+              ("services", "proxy"): ("", "v1", "ServiceProxyOptions"),
+              ("serviceaccounts", "token"): ("authentication.k8s.io", "v1", "TokenRequest")}
+
+
+def sub_kind(rt, sub: str) -> dict:
+    """``{"group", "version", "kind"}`` of a subresource (Scale for every ``scale``)."""
+    if sub == "scale":
+        g, v, k = "autoscaling", "v1", "Scale"
+    else:
+        g, v, k = _SUB_KINDS.get((rt.plural, sub), (rt.group, rt.version, rt.kind))
+    return {"group": g, "version": v, "kind": k}
+
+
 def version_info() -> dict:
     major, minor = KUBERNETES_VERSION.lstrip("v").split(".")[:2]
     return {"major": major, "minor": minor, "emulationMajor": major, "emulationMinor": minor,
@@ -101,12 +124,20 @@ def resource_list(group: str, version: str, registry=REGISTRY) -> dict | None:
         for sub in rt.subresources:
             resources.append({"name": f"{rt.plural}/{sub}", "singularName": "",
                               "namespaced": rt.namespaced,
-                              "kind": "Scale" if sub == "scale" else rt.kind,
+                              "kind": sub_kind(rt, sub)["kind"],
                               "verbs": _SUB_VERBS.get(sub, ["get"]),
-                              **({"group": "autoscaling", "version": "v1"} if sub == "scale" else {})})
+                              **_foreign_gv(rt, sub)})
     resources.sort(key=lambda r: r["name"])
     gv = f"{group}/{version}" if group else version
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}
+
+
+def _foreign_gv(rt, sub) -> dict:
+    """APIResourceList names a subresource's group/version only when they differ."""
+    k = sub_kind(rt, sub)
+    if (k["group"], k["version"]) == (rt.group, rt.version):
+        return {}
+    return {"group": k["group"], "version": k["version"]}
 
 
 def aggregated(legacy: bool, registry=REGISTRY) -> dict:
@@ -128,8 +159,7 @@ def aggregated(legacy: bool, registry=REGISTRY) -> dict:
                 if rt.categories:
                     entry["categories"] = list(rt.categories)
                 subs = [{"subresource": s,
-                         "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"}
-                         if s == "scale" else {"group": rt.group, "version": rt.version, "kind": rt.kind},
+                         "responseKind": sub_kind(rt, s),
                          "verbs": _SUB_VERBS.get(s, ["get"])} for s in sorted(rt.subresources)]
                 if subs:
                     entry["subresources"] = subs

@@ -335,10 +335,14 @@ class KubeHandler(tornado.web.RequestHandler):
         deadline = ioloop.time() + timeout
         self.set_header("Content-Type", "application/json")
         self.set_header("Transfer-Encoding", "chunked")
+        as_table = "as=Table" in self.request.headers.get("Accept", "")
         try:
             while True:
                 while events:
-                    self.write(_json(events.popleft()) + b"\n")
+                    ev = events.popleft()
+                    if as_table and ev["type"] in ("ADDED", "MODIFIED", "DELETED"):
+                        ev, as_table = self._table_event(t, ev, as_table)
+                    self.write(_json(ev) + b"\n")
                 await self.flush()
                 remaining = deadline - ioloop.time()
                 if remaining <= 0:
@@ -355,6 +359,16 @@ class KubeHandler(tornado.web.RequestHandler):
                 cancel()
         if not self._finished:
             self.finish()
+
+    def _table_event(self, t, ev, state):
+        """A watch event for ``kubectl get -w``: its object is a Table of one row; like the
+        apiserver, only the first such event carries the column definitions."""
+        with self.cluster.lock:
+            table = tables.to_table(self.cluster, t.rt, ev["object"],
+                                    include_object=self.q("includeObject", "Metadata"))
+        if state == "sent-columns":
+            table["columnDefinitions"] = None
+        return {"type": ev["type"], "object": table}, "sent-columns"
 
     def on_connection_close(self):
         pass
