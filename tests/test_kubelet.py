@@ -513,3 +513,33 @@ def test_logs_from_a_stopped_kubelet_fail_like_an_unreachable_node():
     c.fail_node("node-1")
     with pytest.raises(Exception, match=r"dial tcp 172\.18\.0\.\d+:10250: connect: connection refused"):
         c.logs("web")
+
+
+def test_node_status_images_after_pulls_sorted_by_size_and_capped():
+    """pkg/kubelet/nodestatus/setters.go Images (v1.37): after pulls the next node status
+    lists the images biggest first (sliceutils.ByImageSize: equal sizes by ID descending),
+    digests before tags, sizes from the registry; at most --node-status-max-images (50)."""
+    from labkit.minicluster.images import resolve
+    c = cluster()
+    for name, image in (("a", "nginx:1.25"), ("b", "busybox:1.36"), ("c", "redis:7")):
+        c.api.create("pods", pod(name, image), "default")
+    c.run(30)
+    images = c.api.get("nodes", "node-1")["status"]["images"]
+    sizes = [i["sizeBytes"] for i in images]
+    assert sizes == sorted(sizes, reverse=True) and len(images) == 3
+    by_tag = {n: i for i in images for n in i["names"]}
+    for ref in ("nginx:1.25", "busybox:1.36", "redis:7"):
+        img = resolve(ref)
+        entry = by_tag[img.name]
+        assert entry["sizeBytes"] == img.size_bytes
+        assert entry["names"] == [img.image_ref, img.name]
+    from types import SimpleNamespace
+    store = c.kubelets["node-1"].images
+    for v in range(60):  # many more images than the status may list; sizes tie in pairs
+        store.add(SimpleNamespace(id=f"sha256:{v:064x}", name=f"example.com/app:{v}",
+                                  image_ref=f"example.com/app@sha256:{v:064x}",
+                                  size_bytes=10**9 * (v // 2)))
+    listed = store.node_images()
+    assert len(listed) == 50
+    assert [i["names"][1] for i in listed[:3]] == \
+        ["example.com/app:59", "example.com/app:58", "example.com/app:57"]

@@ -134,9 +134,11 @@ class ImageManager:
         self.names.setdefault(img.id, set()).update({img.name, img.image_ref})
 
     def node_images(self) -> list[dict]:
-        """``node.status.images``: biggest first, at most 50, 5 names each."""
+        """``node.status.images`` (nodestatus/setters.go Images): the image manager's list
+        sorted by sliceutils.ByImageSize (biggest first, equal sizes by ID descending), cut to
+        ``--node-status-max-images`` (50), at most 5 names each, digests before tags."""
         from ..upstream import NODE_STATUS_MAX_IMAGES, NODE_STATUS_MAX_NAMES_PER_IMAGE
-        items = sorted(self.present.values(), key=lambda i: (-i.size_bytes, i.name))
+        items = sorted(self.present.values(), key=lambda i: (i.size_bytes, i.id), reverse=True)
         out = []
         for img in items[:NODE_STATUS_MAX_IMAGES]:
             names = sorted(self.names.get(img.id, {img.name}), key=lambda n: ("@" not in n, n))
