@@ -237,3 +237,40 @@ def test_volume_requested_by_name_must_fit(c):
     c.api.create("pvc", claim("ok", "1Gi", cls="", volumeName="v"))
     c.run(1)
     assert c.api.get("pvc", "ok")["status"]["phase"] == "Bound"
+
+
+def test_volume_and_claim_validation(c):
+    """ValidatePersistentVolume: modes, capacity (storage only), one volume source, local
+    volumes need node affinity; ReadWriteOncePod stands alone (volumes and claims);
+    SetDefaults_PersistentVolume: phase Pending, reclaim Retain, volumeMode Filesystem."""
+    from labkit.minicluster.errors import ApiError
+
+    def message(resource, obj):
+        with pytest.raises(ApiError) as e:
+            c.api.create(resource, obj)
+        return e.value.message
+    assert message("pv", {"metadata": {"name": "x"}, "spec": {"hostPath": {"path": "/x"},
+                                                            "accessModes": ["ReadWriteOnce"]}}) == (
+        'PersistentVolume "x" is invalid: [spec.capacity: Required value, spec.capacity: Unsupported '
+        'value: core.ResourceList(nil): supported values: "storage"]')
+    assert message("pv", {"metadata": {"name": "y"}, "spec": {
+        "accessModes": ["ReadWriteOncePod", "ReadWriteOnce"], "capacity": {"storage": "1Gi"},
+        "local": {"path": "/d"}}}) == (
+        'PersistentVolume "y" is invalid: [spec.accessModes: Forbidden: may not use ReadWriteOncePod '
+        'with other access modes, spec.nodeAffinity: Required value: Local volume requires node affinity]')
+    assert message("pv", {"metadata": {"name": "z"}, "spec": {
+        "accessModes": ["ReadWriteOnce"], "capacity": {"storage": "1Gi"}}}) == (
+        'PersistentVolume "z" is invalid: spec: Required value: must specify a volume type')
+    assert message("pvc", claim("c", modes=("ReadWriteOncePod", "ReadWriteMany"))) == (
+        'PersistentVolumeClaim "c" is invalid: spec.accessModes: Forbidden: may not use '
+        'ReadWriteOncePod with other access modes')
+    pv = c.api.create("pv", volume("ok", "1Gi"))
+    assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
+    assert pv["spec"]["volumeMode"] == "Filesystem" and pv["spec"]["hostPath"]["type"] == ""
+    assert pv["status"]["phase"] == "Pending"
+    pv = c.api.get("pv", "ok")
+    pv["spec"]["hostPath"]["path"] = "/elsewhere"
+    with pytest.raises(ApiError) as e:
+        c.api.update("pv", pv)
+    assert e.value.message.endswith("spec.persistentvolumesource: Forbidden: "
+                                    "spec.persistentvolumesource is immutable after creation")

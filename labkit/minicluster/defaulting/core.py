@@ -80,7 +80,13 @@ def pvc(obj: dict) -> None:
 
 
 def pv(obj: dict) -> None:
+    """SetDefaults_PersistentVolume (phase Pending until the PV controller syncs it) and the
+    hostPath source's empty ``type``."""
     spec = dict_at(obj, "spec")
+    if not (obj.get("status") or {}).get("phase"):
+        dict_at(obj, "status")["phase"] = "Pending"
+    if isinstance(spec.get("hostPath"), dict) and spec["hostPath"].get("type") is None:
+        spec["hostPath"]["type"] = ""
     if not spec.get("persistentVolumeReclaimPolicy"):
         spec["persistentVolumeReclaimPolicy"] = "Retain"
     if not spec.get("volumeMode"):

@@ -11,7 +11,8 @@ together, like upstream's ``[cause1, cause2]``::
 One module per API area: :mod:`.meta` (ObjectMeta, labels, selectors), :mod:`.pods` and
 :mod:`.containers` (PodSpec), :mod:`.workloads` (apps, batch), :mod:`.core` (Service,
 ConfigMap, Secret, PVC, LimitRange, ResourceQuota...), :mod:`.others` (networking, RBAC,
-autoscaling, policy, scheduling, storage). :mod:`.fields` words the errors, :mod:`.names`
+autoscaling, policy, scheduling, StorageClass), :mod:`.storage` (PersistentVolume, claim
+access modes). :mod:`.fields` words the errors, :mod:`.names`
 holds the name/label syntax rules.
 
 ``strict_unknown_fields(rt, obj)`` (from :mod:`..schema`) lists fields a kind does not have, for
@@ -20,13 +21,14 @@ holds the name/label syntax rules.
 from __future__ import annotations
 
 from ..schema import strict_unknown_fields, unknown_fields  # noqa: F401 (re-exported)
-from . import core, others, pods, workloads
+from . import core, others, pods, storage, workloads
 from .meta import validate_object_meta, validate_object_meta_update
 from .names import name_is_dns_label, name_is_dns_subdomain
 
-_CREATE = {"Pod": pods.validate_pod, **workloads.CREATES, **core.CREATES, **others.CREATES}
+_CREATE = {"Pod": pods.validate_pod, **workloads.CREATES, **core.CREATES, **others.CREATES,
+           **storage.CREATES}
 _UPDATE = {"Pod": pods.validate_pod_update, **workloads.UPDATES, **core.UPDATES,
-           **others.UPDATES}
+           **others.UPDATES, **storage.UPDATES}
 #: fields whose change means "the desired state changed" (the rest is metadata or status)
 _STATUS_ONLY_SKIP = ("status", "metadata")
 
