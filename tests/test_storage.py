@@ -274,3 +274,19 @@ def test_volume_and_claim_validation(c):
         c.api.update("pv", pv)
     assert e.value.message.endswith("spec.persistentvolumesource: Forbidden: "
                                     "spec.persistentvolumesource is immutable after creation")
+
+
+def test_data_lives_on_the_volumes_node(c):
+    """A provisioned local-path volume is a directory of one node: a later pod using the claim
+    is scheduled there (the PV's node affinity) and reads what the first one wrote."""
+    c.api.create("pvc", claim("d"))
+    writer = pod("w", "d", restartPolicy="Never")
+    writer["spec"]["containers"][0].update(image="busybox", command=["sh", "-c", "echo hello > /data/f"])
+    c.api.create("pods", writer)
+    c.run(20)
+    reader = pod("r", "d", restartPolicy="Never")
+    reader["spec"]["containers"][0].update(image="busybox", command=["sh", "-c", "cat /data/f"])
+    c.api.create("pods", reader)
+    c.run(20)
+    assert c.api.get("pods", "r")["spec"]["nodeName"] == c.api.get("pods", "w")["spec"]["nodeName"]
+    assert c.logs("r") == "hello\n"

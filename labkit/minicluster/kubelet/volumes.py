@@ -112,6 +112,10 @@ def _setup_one(kubelet, pod, vol, ns, pod_ip) -> Volume:
         pv = (pvc.get("spec") or {}).get("volumeName")
         if phase not in (None, "Bound") and not pv:
             raise ConfigError(f'persistentvolumeclaim "{claim}" is not bound')
+        volume = api.get("persistentvolumes", pv) if pv else None
+        host_path = ((volume or {}).get("spec") or {}).get("hostPath") or {}
+        if host_path.get("path"):  # a hostPath/local-path volume: a directory of this node
+            return kubelet.host_paths.setdefault(host_path["path"], Volume(kind="hostPath"))
         key = f"pv/{pv}" if pv else f"pvc/{ns}/{claim}"
         store = persistent_store(kubelet.ctx)
         if key not in store:
