@@ -279,7 +279,7 @@ def sequence_diagram(messages, actors=ACTORS, title: str = "pod creation", limit
     Drawn as one Graphviz HTML table, so the layout is the same on every machine."""
     actors = list(actors)
     rows = [m for m in messages if m["sender"] in actors and m["receiver"] in actors][:limit]
-    cells = ['<tr><td bgcolor="#f2f2f2" border="1" width="50"><b>time (s)</b></td>' +
+    cells = ['<tr><td bgcolor="#f2f2f2" border="1" width="64"><b>time (s)</b></td>' +
              "".join(f'<td bgcolor="{_LANE_COLORS.get(a, COLORS["node"])}" border="1" '
                      f'width="{LANE_WIDTH}"><font point-size="10"><b>{esc(a)}</b></font></td>' for a in actors) + "</tr>"]
     for n, m in enumerate(rows, start=1):
