@@ -9,14 +9,37 @@ shows them all.
 Repeated identical events are not stored again: the recorder bumps ``count`` and
 ``lastTimestamp`` of the existing one (client-go's EventCorrelator), which is why describe shows
 ``(x4 over 2m)``. Events expire after one hour (kube-apiserver ``--event-ttl=1h``).
+
+Each component writes its events with its own credentials, and RBAC's bootstrap policy lets it
+(``eventsRule``: create, patch, update): the scheduler as ``system:kube-scheduler``, a kubelet as
+``system:node:<node>``, and kube-controller-manager's event broadcaster - shared by all its
+controllers, even though each controller otherwise acts as its own service account - as
+``system:kube-controller-manager``. As client-go's recorder, the count of a repeated event is
+kept by the recorder (no read of the Event: the components may not ``get`` events).
+
+Simplification: the scheduler's events are written as core/v1 Events with
+``source.component: default-scheduler``; upstream's scheduler uses the events.k8s.io/v1 API.
 """
 from __future__ import annotations
 
 from . import errors
 from .apiserver import UserInfo
 from .clock import rfc3339
+from .upstream import SCHEDULER_NAME as SCHEDULER_COMPONENT
 
 EVENT_TTL_SECONDS = 3600  # kube-apiserver --event-ttl default (cmd/kube-apiserver/app/options)
+
+
+AUTHENTICATED = "system:authenticated"
+
+
+def identity(component: str, host: str | None = None) -> UserInfo:
+    """Who writes the events of ``component``."""
+    if component == "kubelet" and host:
+        return UserInfo(f"system:node:{host}", ("system:nodes", AUTHENTICATED))
+    if component == SCHEDULER_COMPONENT:
+        return UserInfo("system:kube-scheduler", (AUTHENTICATED,))
+    return UserInfo("system:kube-controller-manager", (AUTHENTICATED,))
 
 
 class EventRecorder:
@@ -24,7 +47,7 @@ class EventRecorder:
 
     def __init__(self, api, loop, enabled: bool = True):
         self.api, self.loop, self.enabled = api, loop, enabled
-        self._seen: dict = {}  # correlation key -> (namespace, event name)
+        self._seen: dict = {}  # correlation key -> [namespace, event name, count]
         self._seq = 0
         self._expiry: list = []  # (expiry time, namespace, name, key) in time order
         self._sweeper = None
@@ -45,13 +68,13 @@ class EventRecorder:
         corr = (component, host, involved["kind"], ns, involved["name"], involved["uid"],
                 field_path, etype, reason, message)
         now = rfc3339(self.loop.clock.now())
-        user = UserInfo(f"system:{component}", ("system:authenticated",))
+        user = identity(component, host)
         if corr in self._seen:
-            ev_ns, ev_name = self._seen[corr]
+            seen = self._seen[corr]
             try:
-                ev = self.api.get("events", ev_name, ev_ns)
-                self.api.patch("events", ev_name, {"count": ev.get("count", 1) + 1, "lastTimestamp": now},
-                               "merge", ev_ns)
+                self.api.patch("events", seen[1], {"count": seen[2] + 1, "lastTimestamp": now},
+                               "merge", seen[0], user=user)
+                seen[2] += 1
                 return
             except errors.ApiError:
                 del self._seen[corr]
@@ -67,10 +90,10 @@ class EventRecorder:
                  "type": etype, "eventTime": None, "reportingComponent": component,
                  "reportingInstance": host or ""}
         try:
-            self.api.create("events", event, ns)
+            self.api.create("events", event, ns, user=user)
         except errors.ApiError:
             return  # e.g. the namespace is being deleted: upstream drops the event too
-        self._seen[corr] = (ns, name)
+        self._seen[corr] = [ns, name, 1]
         self._expiry.append((self.loop.clock.now() + EVENT_TTL_SECONDS, ns, name, corr))
         if self._sweeper is None:
             self._sweeper = self.loop.call_later(EVENT_TTL_SECONDS, self._sweep, background=True)
