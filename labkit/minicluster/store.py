@@ -15,6 +15,14 @@ a revision older than that fails with 410 Gone, and the client must list again.
 
 Values are stored serialized (bytes), as etcd stores protobuf: history costs little memory and a
 snapshot is just these bytes written to a file.
+
+Memory bounds (documented behaviour, for clusters of 150,000 pods):
+- every value is stored as an exactly-sized copy (an encoder's output buffer can be several
+  times larger than the bytes it holds);
+- besides the API server's 5-minute compaction, the store keeps at most
+  :data:`HISTORY_REVISIONS` revisions of history, as etcd does with
+  ``--auto-compaction-mode=revision --auto-compaction-retention=N``. A watch or list from an
+  older revision gets 410 Gone, exactly as after a compaction.
 """
 from __future__ import annotations
 
@@ -24,6 +32,9 @@ from dataclasses import dataclass
 import orjson
 
 from . import errors
+
+#: Revisions of history kept at most (older ones are compacted away automatically).
+HISTORY_REVISIONS = 20_000
 
 
 @dataclass(slots=True)
@@ -51,9 +62,10 @@ def _bucket(key: str) -> str:
 class Store:
     """MVCC store with a global revision, watches and compaction."""
 
-    def __init__(self):
+    def __init__(self, history_revisions: int | None = HISTORY_REVISIONS):
         self.revision = 1  # etcd starts at 1 for an empty store
         self.compacted = 0
+        self.history_revisions = history_revisions
         self._buckets: dict[str, dict[str, KeyValue]] = {}
         self._log: list[WatchEvent] = []  # events after self.compacted, in revision order
         self._watchers: dict[str, list] = {}
@@ -122,6 +134,7 @@ class Store:
 
     def _put(self, key: str, value: bytes, prev: KeyValue | None) -> KeyValue:
         self.revision += 1
+        value = bytes(memoryview(value))  # exactly sized: orjson's buffers are over-allocated
         kv = KeyValue(key, value, prev.create_revision if prev else self.revision, self.revision,
                       prev.version + 1 if prev else 1)
         self._buckets.setdefault(_bucket(key), {})[key] = kv
@@ -152,6 +165,9 @@ class Store:
 
     def _emit(self, ev: WatchEvent) -> None:
         self._log.append(ev)
+        limit = self.history_revisions
+        if limit is not None and self.revision - self.compacted > 2 * limit:
+            self.compact(self.revision - limit)  # amortized: once every `limit` writes
         for prefix, cb in list(self._watchers.get(_bucket(ev.kv.key), ())):
             if ev.kv.key.startswith(prefix):
                 cb(ev)

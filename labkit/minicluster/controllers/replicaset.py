@@ -121,11 +121,14 @@ class ReplicaSetController(Controller):
         cached = self.sets.get(key)
         if cached is None:
             self.expectations.delete(key)
+            self.queue.sync_cost(key, 0)
             return
         needs_sync = self.expectations.satisfied(key)
         selector = self.selector_of(cached)
         ns = cached["metadata"]["namespace"]
-        owned = [p for p in self.pods.owned_by(cached["metadata"]["uid"]) if is_pod_active(p)]
+        owned = self.pods.owned_by(cached["metadata"]["uid"])
+        self.queue.sync_cost(key, len(owned))
+        owned = [p for p in owned if is_pod_active(p)]
         orphans = [p for p in self.pod_orphans.list(ns) if is_pod_active(p)]
         pods = self.claims.claim(cached, selector, owned, orphans)
         error = None
@@ -204,14 +207,20 @@ class ReplicaSetController(Controller):
 
     # -- status -----------------------------------------------------------------------------
     def calculate_status(self, rs: dict, pods: list[dict], error: ApiError | None) -> dict:
+        """calculateStatus, counting in one pass over the claimed pods."""
         template_labels = selector_from_map(((rs["spec"].get("template") or {}).get("metadata")
                                              or {}).get("labels"))
         min_ready, now = rs["spec"].get("minReadySeconds", 0), self.clock.now()
-        fully = sum(1 for p in pods if template_labels.matches(p["metadata"].get("labels")))
-        ready = [p for p in pods if is_pod_ready(p)]
-        available = sum(1 for p in ready if is_pod_available(p, min_ready, now))
+        fully = ready = available = 0
+        for p in pods:
+            if template_labels.matches(p["metadata"].get("labels")):
+                fully += 1
+            if is_pod_ready(p):
+                ready += 1
+                if not min_ready or is_pod_available(p, min_ready, now):
+                    available += 1
         old = rs.get("status") or {}
-        status = {"replicas": len(pods), "fullyLabeledReplicas": fully, "readyReplicas": len(ready),
+        status = {"replicas": len(pods), "fullyLabeledReplicas": fully, "readyReplicas": ready,
                   "availableReplicas": available}
         conditions = [c for c in old.get("conditions") or () if c.get("type") != "ReplicaFailure"]
         failure = next((c for c in old.get("conditions") or ()

@@ -1,0 +1,156 @@
+"""Complexity of the hot paths at scale: counts of syncs and of pods looked at, never timings.
+
+Upstream's ReplicaSet controller is O(pods of the ReplicaSet) per sync, and stays affordable
+because (1) its informer indexes pods by controller owner (so a sync lists only its own pods)
+and (2) its work queue de-duplicates keys: the pod events that arrive while the worker is busy
+are served by ONE sync (k8s.io/client-go/util/workqueue, queue.go: "dirty" set; pkg/controller/
+replicaset/replica_set.go: syncReplicaSet). labkit's virtual-time syncs take no time, so big
+syncs declare their size and hold their key back (:mod:`labkit.minicluster.controllers.base`).
+"""
+from labkit.minicluster.clock import Clock, EventLoop
+from labkit.minicluster.controllers import base
+from labkit.minicluster.controllers.base import WorkQueue
+from labkit.minicluster.store import Store
+from labkit.minicluster.errors import ApiError
+from workload_harness import Harness
+
+
+def replicaset(name="web", replicas=3):
+    return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": name},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+
+
+def _counting(h):
+    """Count RS syncs and the pods each sync listed through the owner index."""
+    ctrl = h.manager["replicaset"]
+    listed = []
+    original = ctrl.pods.owned_by
+
+    def owned_by(uid):
+        out = original(uid)
+        listed.append(len(out))
+        return out
+    ctrl.pods.owned_by = owned_by
+    return ctrl, listed
+
+
+def _flip_ready(h, n_events, spacing):
+    """``n_events`` pod status writes (Ready False), ``spacing`` virtual seconds apart."""
+    for pod in h.list("pods")[:n_events]:
+        pod["status"]["conditions"] = [c if c["type"] != "Ready" else {**c, "status": "False"}
+                                       for c in pod["status"]["conditions"]]
+        h.api.update("pods", pod, "default", subresource="status")
+        h.run(spacing)
+
+
+def test_many_pod_status_events_one_sync_per_batch_window():
+    """200 status writes 1 ms apart on a 300-pod ReplicaSet: the first is served at once, the
+    others wait for the batch window (300 ms) and share one sync - not 200 syncs."""
+    h = Harness(nodes=3)
+    h.create(replicaset(replicas=300))
+    h.settle()
+    assert h.get("replicasets", "web")["status"]["readyReplicas"] == 300
+    ctrl, listed = _counting(h)
+    syncs0 = ctrl.queue.syncs
+    _flip_ready(h, 200, 0.001)
+    h.settle()
+    syncs = ctrl.queue.syncs - syncs0
+    assert syncs <= 4  # event → sync; the rest coalesce; its own status write → one more
+    assert all(n == 300 for n in listed)  # each sync lists only the set's own 300 pods
+    assert h.get("replicasets", "web")["status"]["readyReplicas"] == 100
+
+
+def test_pods_listed_grow_linearly_with_events():
+    """Doubling the pod events does not double the syncs: pods listed stay O(pods), not
+    O(pods x events)."""
+    totals = []
+    for n_events in (100, 200):
+        h = Harness(nodes=3)
+        h.create(replicaset(replicas=200))
+        h.settle()
+        ctrl, listed = _counting(h)
+        _flip_ready(h, n_events, 0.001)
+        h.settle()
+        totals.append(sum(listed))
+    assert totals[1] <= totals[0] + 2 * 200
+    assert totals[1] < 200 * 200 // 10
+
+
+def test_small_replicasets_sync_at_once():
+    """Lesson-sized sets (< BATCH_MIN_OBJECTS pods) are synced in the same virtual instant as
+    each pod event, exactly as before batching existed."""
+    h = Harness(nodes=3)
+    h.create(replicaset(replicas=3))
+    h.settle()
+    ctrl = h.manager["replicaset"]
+    syncs0 = ctrl.queue.syncs
+    _flip_ready(h, 3, 0.001)
+    assert ctrl.queue.syncs - syncs0 >= 3  # each event had its own sync, no waiting
+    assert "readyReplicas" not in h.get("replicasets", "web")["status"]  # 0: omitempty
+
+
+def test_initial_scale_up_creates_in_few_syncs():
+    """Creating 600 pods and watching them become Running takes a handful of syncs, not one
+    per pod event (about 3 events per pod: create, bind, Running)."""
+    h = Harness(nodes=3)
+    ctrl, listed = _counting(h)
+    h.create(replicaset(replicas=600))
+    h.settle()
+    assert h.get("replicasets", "web")["status"]["readyReplicas"] == 600
+    assert ctrl.queue.syncs < 30
+    assert sum(listed) < 600 * 30
+
+
+def _queue(cost):
+    """A WorkQueue whose handler records when it ran and declares ``cost`` objects."""
+    loop, calls = EventLoop(Clock(0)), []
+    q = WorkQueue(loop, lambda key: (calls.append(loop.clock.now()), q.sync_cost(key, cost)))
+    return loop, q, calls
+
+
+def test_workqueue_sync_cost_holds_key_back():
+    loop, q, calls = _queue(500)
+    q.add("k")
+    loop.run_pending()
+    assert calls == [0]
+    for _ in range(50):  # 50 events within the window: one sync at its end
+        loop.run(0.002)
+        q.add("k")
+    loop.settle()
+    assert calls == [0, 500 * base.BATCH_SECONDS_PER_OBJECT]
+
+
+def test_workqueue_small_cost_no_wait():
+    loop, q, calls = _queue(base.BATCH_MIN_OBJECTS - 1)
+    for _ in range(3):
+        q.add("k")
+        loop.run(0.001)
+    assert calls == [0, 0.001, 0.002]
+
+
+def test_store_history_is_bounded():
+    """Revision-mode auto-compaction: at most ``history_revisions`` (x2 before a compaction
+    pass) revisions of history; a watch from a compacted revision gets 410 Gone."""
+    s = Store(history_revisions=100)
+    for i in range(1000):
+        s.create(f"/registry/pods/default/p{i}", b"{}")
+    assert len(s._log) <= 200
+    assert s.compacted >= s.revision - 200
+    try:
+        s.watch("/registry/pods/", lambda ev: None, start_revision=5)
+    except ApiError as e:
+        assert e.code == 410
+    else:
+        raise AssertionError("expected 410 Gone")
+    kvs, _ = s.range("/registry/pods/")
+    assert len(kvs) == 1000  # current state is never compacted
+
+
+def test_store_values_exactly_sized():
+    """Values are kept as exact copies of the bytes written (not the encoder's buffer)."""
+    s = Store()
+    value = bytes(3000)
+    kv = s.create("/registry/pods/default/a", value)
+    assert kv.value == value and kv.value is not value
