@@ -149,18 +149,18 @@ def _cpu_request(pod: dict) -> int:
 def fix_unschedulable(ctx):
     r = ctx.result()
     pod = ctx.cluster.get("pods", "trainer")
-    if not r.part("the pod trainer exists", pod is not None,
-                  hint="run the exercise cell: it replaces the pod with your manifest"):
-        return r
+    if pod is None:
+        return r.fail("there is no pod named trainer",
+                      hint="run the exercise cell: it replaces the pod with your manifest")
     node = (pod.get("spec") or {}).get("nodeName")
     uid = pod["metadata"].get("uid")
     scheduled = [e for e in ctx.cluster.list("events", "default")
                  if e.get("reason") == "Scheduled" and
                  (e.get("involvedObject") or {}).get("uid") == uid]
-    if not r.part("the pod is scheduled", bool(node),
-                  hint="read the FailedScheduling message: each part names one reason a node "
-                       "was filtered out; fix them one at a time"):
-        return r
+    if not node:
+        return r.fail("the pod trainer is still Pending",
+                      hint="read the FailedScheduling message: each part names one reason a node "
+                           "was filtered out; fix them one at a time")
     r.part("the scheduler placed it (not a hand-written spec.nodeName)", bool(scheduled),
            hint="spec.nodeName skips the scheduler and its checks; remove it and fix the real "
                 "reasons instead")
