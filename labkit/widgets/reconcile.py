@@ -164,7 +164,7 @@ def _write(cluster, name, namespace, before, after) -> None:
         cluster.create({"apiVersion": "v1", "kind": "ConfigMap",
                         "metadata": {"name": name, "namespace": namespace}, "data": after}, namespace)
     elif after != before:
-        patch = {"data": {k: after.get(k) for k in set(before) | set(after) if before.get(k) != after.get(k)}}
+        patch = {"data": {k: after.get(k) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}}
         cluster.patch("configmap", name, patch, "merge", namespace)
 
 
