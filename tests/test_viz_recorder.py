@@ -1,4 +1,4 @@
-"""labkit.viz.sequence: the request recorder and the pod-creation sequence diagram.
+"""labkit.viz.recorder: the request recorder and the pod-creation sequence diagram.
 
 The order of writes asserted here is the upstream relay: the deployment controller creates the
 ReplicaSet (pkg/controller/deployment/sync.go getNewReplicaSet), the replicaset controller the
@@ -9,7 +9,7 @@ import pytest
 
 from labkit.client import SimulationOnly
 from labkit.minicluster.cluster import MiniCluster
-from labkit.viz.sequence import (ACTORS, FlowRecorder, changed_fields, lane_of, sequence_diagram,
+from labkit.viz.recorder import (ACTORS, FlowRecorder, changed_fields, lane_of, sequence_diagram,
                                  short_actor, to_frame)
 
 DEPLOYMENT = """

@@ -55,7 +55,7 @@ class APIServer:
         self.requests = 0
         #: Audit backends: callables ``(user, verb, resource_type, namespace, name, subresource)``
         #: told of every request once it is authenticated (kube-apiserver's audit log, stage
-        #: RequestReceived); :mod:`labkit.viz.sequence` uses it to say who wrote what.
+        #: RequestReceived); :mod:`labkit.viz.recorder` uses it to say who wrote what.
         self.audit: list = []
 
     # -- helpers ----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from .cluster import architecture, ownership, top_owners, topology
 from .diagram import COLORS, PALETTE, Diagram
 from .figures import Figure, figure
 from .flow import flow
-from .sequence import FlowRecorder, sequence_diagram  # before .timeline: viz.sequence stays the function
+from .recorder import FlowRecorder, sequence_diagram
 from .stacks import bare_metal_layers, container_layers, era_stacks, role_of, stack, vm_layers
 from .timeline import event_rows, sequence, timeline
 

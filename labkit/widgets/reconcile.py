@@ -2,7 +2,7 @@
 
 A controller compares what you *declared* (a ReplicaSet's ``spec.replicas``) with what it
 *observes* (the pods that exist) and acts to close the gap. :func:`record_reconcile` disturbs a
-ReplicaSet (kill a pod, fail a node...) while a :class:`~labkit.viz.sequence.FlowRecorder`
+ReplicaSet (kill a pod, fail a node...) while a :class:`~labkit.viz.recorder.FlowRecorder`
 listens, then replays the recorded writes one by one, keeping the state they built up::
 
     run = record_reconcile(cluster, "web-5f84b7585b", lambda c: c.kill_pod(victim), seconds=5)
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ipywidgets as W
 
-from labkit.viz.sequence import FlowRecorder, describe_write, short_actor
+from labkit.viz.recorder import FlowRecorder, describe_write, short_actor
 
 from .base import esc, to_html
 from .explore import Stepper
