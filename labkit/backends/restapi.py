@@ -128,32 +128,58 @@ class RestApi:
 
     def watch(self, resource, callback, namespace=None, resource_version=None,
               label_selector=None, field_selector=None, user=None, timeout_seconds=None):
-        """Stream events to ``callback(type, obj)`` from a background thread; returns cancel()."""
+        """Stream events to ``callback(type, obj)`` from a background thread; returns cancel().
+
+        The request is made here, so a refused watch raises ApiError at once, as
+        APIServer.watch does; an ``ERROR`` event in the stream (410 Gone for a compacted
+        resourceVersion) ends it. ``cancel()`` closes the connection: no callback runs after
+        it returns, even while the server has nothing to send."""
         rt = self.resource(resource)
         stop = threading.Event()
+        lock = threading.Lock()  # held while a callback runs, so cancel() waits for it
         path = self._path(rt, namespace if rt.namespaced else None)
         query = {"watch": "true", "resourceVersion": resource_version, "labelSelector": label_selector,
                  "fieldSelector": field_selector, "timeoutSeconds": timeout_seconds}
+        resp = self._request("GET", path, query)
+        if resp.status >= 400:
+            raise _error_from_body(resp.status, resp.reason, resp.read())
+
+        def deliver(line):
+            ev = json.loads(line)
+            if ev.get("type") not in ("ADDED", "MODIFIED", "DELETED"):
+                return ev.get("type") != "ERROR"  # BOOKMARK: go on; ERROR: the stream is over
+            with lock:
+                if not stop.is_set():
+                    callback(ev["type"], self._with_kind(rt, ev["object"]))
+            return True
 
         def run():
-            resp = self._request("GET", path, query)
-            if resp.status >= 400:
-                return
             buf = b""
-            for chunk in resp.response.stream(4096, decode_content=True):
-                if stop.is_set():
-                    break
-                buf += chunk
-                while b"\n" in buf:
-                    line, buf = buf.split(b"\n", 1)
-                    if line.strip():
-                        ev = json.loads(line)
-                        callback(ev["type"], self._with_kind(rt, ev["object"]))
-            resp.response.release_conn()
+            try:
+                for chunk in resp.response.stream(4096, decode_content=True):
+                    buf += chunk
+                    while b"\n" in buf and not stop.is_set():
+                        line, buf = buf.split(b"\n", 1)
+                        if line.strip() and not deliver(line):
+                            return
+                    if stop.is_set():
+                        return
+            except Exception:  # noqa: BLE001 - the connection was closed by cancel() or the server
+                pass
+            finally:
+                resp.response.release_conn()
 
-        t = threading.Thread(target=run, daemon=True)
-        t.start()
-        return stop.set
+        threading.Thread(target=run, daemon=True, name=f"watch-{rt.plural}").start()
+
+        def cancel():
+            with lock:
+                stop.set()
+            try:
+                resp.response.shutdown()
+            except Exception:  # noqa: BLE001 - already closed
+                pass
+
+        return cancel
 
     @staticmethod
     def _with_kind(rt, obj):

@@ -14,6 +14,7 @@ Virtual time while serving (``time_mode``):
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 import time
@@ -25,6 +26,17 @@ import tornado.web
 from .auth import TokenAuthenticator, kubeconfig, write_kubeconfig
 from .tls import ServerTLS
 from .handlers import KubeHandler
+
+
+class _QuietDisconnects(logging.Filter):
+    """A client that closes its connection mid-stream (a cancelled watch) is normal for an API
+    server; tornado would log it as a warning (``error on read``) into the notebook."""
+
+    def filter(self, record):
+        return not record.getMessage().startswith(("error on read", "SSL Error on"))
+
+
+logging.getLogger("tornado.general").addFilter(_QuietDisconnects())
 
 
 class ServerHandle:
