@@ -233,3 +233,31 @@ def test_field_validation_strict_and_warn(srv):
     assert r.stderr == 'Warning: unknown field "spec.foo"\n'
     spec = json.loads(srv.kubectl("get", "deploy", "fv", "-o", "jsonpath={.spec}").stdout)
     assert "foo" not in spec  # dropped, as decoding into the Go struct drops it
+
+
+def test_apply_patch_with_unknown_field_is_refused(srv):
+    """The PATCH handler decodes the patched object strictly (handlers/patch.go): no kind
+    prefix, unlike create."""
+    srv.kubectl("apply", "-f", "-", input=deployment("fvp"))
+    bad = deployment("fvp").replace("  replicas: 2\n", "  replicas: 2\n  foo: 1\n")
+    r = srv.kubectl("apply", "-f", "-", input=bad, check=False)
+    assert r.returncode == 1
+    assert r.stderr.endswith('for: "STDIN": error when patching "STDIN": strict decoding error: '
+                             'unknown field "spec.foo"\n')
+
+
+def test_discovery_order_is_the_apiservers(srv):
+    """Groups by kube-aggregator priority (core, apps, events, authorization, autoscaling, batch...),
+    the preferred version first; resources sorted by name, subresources after their resource."""
+    groups = json.loads(srv.kubectl("get", "--raw", "/apis").stdout)["groups"]
+    names = [g["name"] for g in groups]
+    assert names[:2] == ["apps", "events.k8s.io"]
+    assert names.index("autoscaling") < names.index("batch") < names.index("networking.k8s.io") \
+        < names.index("policy") < names.index("rbac.authorization.k8s.io") < names.index("storage.k8s.io")
+    autoscaling = next(g for g in groups if g["name"] == "autoscaling")
+    assert autoscaling["preferredVersion"]["version"] == "v2"
+    resources = json.loads(srv.kubectl("get", "--raw", "/api/v1").stdout)["resources"]
+    core = [r["name"] for r in resources]
+    assert core == sorted(core) and core[core.index("pods") + 1].startswith("pods/")
+    eviction = next(r for r in resources if r["name"] == "pods/eviction")
+    assert (eviction["group"], eviction["version"], eviction["kind"]) == ("policy", "v1", "Eviction")
