@@ -242,6 +242,9 @@ dashboard_now
 # %%
 %kubectl get pods -o wide
 
+# %%
+viz.topology(cluster, namespace="default")
+
 # %% [markdown]
 # The old pods of `node-2` show `Terminating`: the API server cannot confirm their end until
 # the kubelet comes back. The Deployment has its six running pods again, on `node-1` and

@@ -44,7 +44,7 @@ api = cluster.api
 # | `kubectl get deployment web` | `GET /apis/apps/v1/namespaces/default/deployments/web` |
 # | `kubectl create -f pod.yaml` | `POST /api/v1/namespaces/default/pods` |
 # | `kubectl replace -f pod.yaml` | `PUT /api/v1/namespaces/default/pods/web` |
-# | `kubectl apply`, `kubectl scale`, `kubectl label` | `PATCH .../deployments/web` |
+# | `kubectl apply` (object exists), `kubectl scale`, `kubectl label` | `PATCH .../deployments/web` |
 # | `kubectl delete pod web` | `DELETE /api/v1/namespaces/default/pods/web` |
 # | `kubectl get pods --watch` | `GET /api/v1/namespaces/default/pods?watch=1` (a stream) |
 #
@@ -85,6 +85,8 @@ def trace(call):
             answer = "201 Created"
         except ApiError as e:
             answer = f'{e.code} {e.status["reason"]}: {e.status["message"]}'
+    for step in steps:  # RBAC gives no reason for system:masters or for a plain "no"
+        step["detail"] = step["detail"].removesuffix(": ")
     return steps, answer
 
 
