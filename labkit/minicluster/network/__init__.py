@@ -66,6 +66,7 @@ class Network:
         self.last_trace: list[str] = []
         ctx.api.network = self  # the API server's Service allocation asks us for addresses
         self.namespaces.add_handler(self._on_namespace, lambda old, new: None)
+        self.nodes.add_handler(self._occupy_cidr, lambda old, new: self._occupy_cidr(new), None)
         self.services.add_handler(self._on_service, lambda old, new: self._on_service(new),
                                   self._on_service_deleted)
         if load_balancer:
@@ -121,21 +122,16 @@ class Network:
         return self.addresses.allocate_node_port(svc)
 
     def pod_cidr(self, node_name: str) -> str:
-        """The node's pod range: ``spec.podCIDR`` if set, else the next free /24."""
+        """The node's pod range: ``spec.podCIDR`` if set, else the next free /24 (ranges that
+        nodes already have - restored, or set by hand - are taken as they appear)."""
         node = self.nodes.get(node_name)
         cidr = ((node or {}).get("spec") or {}).get("podCIDR")
-        if cidr and node_name not in self.cidrs.by_node:
-            for other in self.nodes.list():
-                other_cidr = (other.get("spec") or {}).get("podCIDR")
-                if other_cidr:
-                    self.cidrs.occupy(other["metadata"]["name"], other_cidr)
-        if cidr:
-            return cidr
-        for other in self.nodes.list():
-            other_cidr = (other.get("spec") or {}).get("podCIDR")
-            if other_cidr and other["metadata"]["name"] not in self.cidrs.by_node:
-                self.cidrs.occupy(other["metadata"]["name"], other_cidr)
-        return self.cidrs.allocate(node_name)
+        return cidr if cidr else self.cidrs.allocate(node_name)
+
+    def _occupy_cidr(self, node: dict) -> None:
+        cidr = (node.get("spec") or {}).get("podCIDR")
+        if cidr and node["metadata"]["name"] not in self.cidrs.by_node:
+            self.cidrs.occupy(node["metadata"]["name"], cidr)
 
     def allocate_pod_ip(self, node_name: str) -> str:
         """The next pod IP on ``node_name`` (host-local IPAM); raises ApiError when exhausted."""

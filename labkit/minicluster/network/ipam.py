@@ -49,6 +49,7 @@ class NodeCIDRAllocator:
         self.reserved = reserved  # index 0 belongs to the (unmodelled) control-plane node
         self.by_node: dict[str, int] = {}
         self.used: set[int] = set()
+        self._low = reserved  # no free index below this one (keeps allocation O(1) amortized)
 
     def cidr(self, index: int) -> str:
         size = 2 ** (32 - self.mask)
@@ -67,9 +68,10 @@ class NodeCIDRAllocator:
     def allocate(self, node: str) -> str:
         if node in self.by_node:
             return self.cidr(self.by_node[node])
-        i = self.reserved
+        i = max(self.reserved, self._low)
         while i in self.used:
             i += 1
+        self._low = i + 1
         self.by_node[node] = i
         self.used.add(i)
         return self.cidr(i)
@@ -78,6 +80,7 @@ class NodeCIDRAllocator:
         i = self.by_node.pop(node, None)
         if i is not None:
             self.used.discard(i)
+            self._low = min(self._low, i)
 
 
 class HostLocalIPAM:
