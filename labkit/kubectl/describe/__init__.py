@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from . import cluster, more, pods, workloads
+from . import cluster, more, pods, storage, workloads
 from .writer import PrefixWriter, annotations_multiline, events_section, labels_multiline, \
     search_events
 
@@ -40,7 +40,9 @@ DESCRIBERS = {
     "ClusterRoleBinding": cluster.describe_rolebinding,
     "HorizontalPodAutoscaler": more.describe_hpa,
     "Ingress": more.describe_ingress,
-    "PersistentVolumeClaim": more.describe_pvc,
+    "PersistentVolumeClaim": storage.describe_pvc,
+    "PersistentVolume": storage.describe_pv,
+    "StorageClass": storage.describe_storageclass,
 }
 
 #: describers that never show events (upstream does not search them)

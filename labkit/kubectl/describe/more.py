@@ -1,12 +1,11 @@
-"""``kubectl describe`` for HorizontalPodAutoscalers, Ingresses and PersistentVolumeClaims
-(upstream describe.go: describeHorizontalPodAutoscalerV2, describeIngressV1,
-describePersistentVolumeClaim)."""
+"""``kubectl describe`` for HorizontalPodAutoscalers and Ingresses
+(upstream describe.go: describeHorizontalPodAutoscalerV2, describeIngressV1)."""
 from __future__ import annotations
 
 from labkit.minicluster import errors
 
-from ..columns.cluster import _lb_status, access_modes
-from ..formatting import quantity_string, rfc1123z, since
+from ..columns.cluster import _lb_status
+from ..formatting import quantity_string, rfc1123z
 from .cluster import format_endpoint_slices
 from .writer import PrefixWriter, annotations_multiline, events_section, labels_multiline, \
     standard_header
@@ -165,63 +164,5 @@ def describe_ingress(ing: dict, api, events, now) -> str:
     if count == 0:
         w.write(1, f"*\t*\t{default}\n")
     annotations_multiline(w, "Annotations", meta.get("annotations"))
-    events_section(w, events, now)
-    return w.text()
-
-
-# -- persistent volume claims ---------------------------------------------------------------------
-
-def describe_pvc(pvc: dict, api, events, now) -> str:
-    w = PrefixWriter()
-    meta, spec, st = pvc["metadata"], pvc.get("spec") or {}, pvc.get("status") or {}
-    w.write(0, f"Name:\t{meta['name']}\n")
-    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
-    sc = spec.get("storageClassName") or (meta.get("annotations") or {}).get(
-        "volume.beta.kubernetes.io/storage-class", "")
-    w.write(0, f"StorageClass:\t{sc}\n")
-    if meta.get("deletionTimestamp"):
-        w.write(0, f"Status:\tTerminating (lasts {since(meta['deletionTimestamp'], now)})\n")
-    else:
-        w.write(0, f"Status:\t{st.get('phase', '')}\n")
-    w.write(0, f"Volume:\t{spec.get('volumeName', '')}\n")
-    labels_multiline(w, "Labels", meta.get("labels"))
-    annotations_multiline(w, "Annotations", meta.get("annotations"))
-    w.write(0, f"Finalizers:\t[{' '.join(meta.get('finalizers') or [])}]\n")
-    capacity = modes = ""
-    if spec.get("volumeName"):
-        modes = access_modes(st.get("accessModes"))
-        storage = (st.get("capacity") or {}).get("storage")
-        capacity = quantity_string(storage) if storage is not None else "0"
-    w.write(0, f"Capacity:\t{capacity}\n")
-    w.write(0, f"Access Modes:\t{modes}\n")
-    if spec.get("volumeMode"):
-        w.write(0, f"VolumeMode:\t{spec['volumeMode']}\n")
-    if spec.get("dataSource"):
-        ds = spec["dataSource"]
-        w.write(0, "DataSource:\n")
-        if ds.get("apiGroup"):
-            w.write(1, f"APIGroup:\t{ds['apiGroup']}\n")
-        w.write(1, f"Kind:\t{ds.get('kind', '')}\n")
-        w.write(1, f"Name:\t{ds.get('name', '')}\n")
-    users = []
-    pods = api.list("pods", meta.get("namespace"))["items"]
-    for pod in pods:
-        for v in (pod.get("spec") or {}).get("volumes") or ():
-            if (v.get("persistentVolumeClaim") or {}).get("claimName") == meta["name"]:
-                users.append(pod["metadata"]["name"])
-    w.write(0, "Used By:\t")
-    if not users:
-        w.line("<none>")
-    for i, name in enumerate(sorted(users)):
-        if i:
-            w.write(0, "\t")
-        w.write(0, f"{name}\n")
-    if st.get("conditions"):
-        w.write(0, "Conditions:\n")
-        w.write(1, "Type\tStatus\tLastProbeTime\tLastTransitionTime\tReason\tMessage\n")
-        w.write(1, "----\t------\t-----------------\t------------------\t------\t-------\n")
-        for c in st["conditions"]:
-            w.write(1, f"{c.get('type')} \t{c.get('status')} \t{rfc1123z(c.get('lastProbeTime'))} \t"
-                       f"{rfc1123z(c.get('lastTransitionTime'))} \t{c.get('reason', '')} \t{c.get('message', '')}\n")
     events_section(w, events, now)
     return w.text()
