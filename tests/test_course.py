@@ -26,7 +26,7 @@ spec = importlib.util.spec_from_file_location("build_course", ROOT / "scripts" /
 build = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(build)
 
-MODULES = ("01-cloud-native", "02-virtualization")  # module 03 has its own author and tests
+MODULES = ("01-cloud-native", "02-virtualization", "03-architecture")
 SOURCES = [s for s in build.sources() if s.parent.name in MODULES]
 IDS = [f"{s.parent.name}/{s.stem}" for s in SOURCES]
 CHECK_CALL = re.compile(r'^check\("([a-z0-9-]+)"\)$', re.M)
@@ -53,14 +53,17 @@ def graded_ids(source: Path) -> list[str]:
     return [i for i in ids if get_check(i).points > 0]
 
 
-def test_the_course_has_every_notebook_of_modules_01_and_02():
+def test_the_course_has_every_notebook_of_modules_01_to_03():
     assert IDS == [
         "01-cloud-native/01-what-is-cloud-native", "01-cloud-native/02-deployment-eras",
         "01-cloud-native/03-cloud-native-landscape", "01-cloud-native/04-devops-ci-cd",
         "02-virtualization/01-virtualization-and-hypervisors",
         "02-virtualization/02-openstack-kvm-iaas", "02-virtualization/03-namespaces-and-cgroups",
         "02-virtualization/04-containers-vs-vms",
-        "02-virtualization/05-from-one-container-to-orchestration"]
+        "02-virtualization/05-from-one-container-to-orchestration",
+        "03-architecture/01-cluster-overview", "03-architecture/02-api-server-and-etcd",
+        "03-architecture/03-scheduler", "03-architecture/04-controllers-and-reconcile-loop",
+        "03-architecture/05-kubelet-runtime-and-kube-proxy"]
     built = sorted(p.relative_to(ROOT / "course").with_suffix("").as_posix()
                    for m in MODULES for p in (ROOT / "course" / m).glob("*.ipynb"))
     assert built == IDS, "a notebook without a source (or a source never built)"
@@ -213,7 +216,7 @@ def test_reference_solutions_pass_every_graded_check(solved, source):
 
 @pytest.mark.slow
 def test_the_whole_course_runs_in_under_a_minute(solved):
-    """All nine notebooks together cost under a minute of CPU, kernel start-up and imports
+    """All the notebooks together cost under a minute of CPU, kernel start-up and imports
     included (measured as the kernels' CPU time, so a busy shared machine does not make the
     test flaky); wall-clock times are printed alongside."""
     cpu = {nid: round(c, 1) for nid, (_nb, _wall, c) in solved.items()}
