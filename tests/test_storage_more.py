@@ -149,3 +149,118 @@ def test_describe_pvc_used_by_and_terminating():
     assert "Status:        Terminating (lasts 90s)\n" in out
     assert "Used By:       eph\n" in out
     assert "Finalizers:    [example.com/hold]\n" in out
+
+
+# -- hostPath volumes: the node's files -----------------------------------------------------------
+
+def _busybox(name, volumes, mounts, node="node-1", cmd="sleep 3600"):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {
+        "nodeName": node, "volumes": volumes, "containers": [{
+            "name": "sh", "image": "busybox:1.37", "command": ["sh", "-c", cmd], "volumeMounts": mounts}]}}
+
+
+def _host(name, path, kind=None):
+    src = {"path": path, **({"type": kind} if kind is not None else {})}
+    return {"name": name, "hostPath": src}
+
+
+def test_basic_daemonset_example_logs_each_nodes_machine_id():
+    """The docs example (k8s-examples application/basic-daemonset.yaml): an init container on
+    every node copies the node's /etc/machine-id (hostPath type File) into the node's /var/log.
+    The file holds the ID the kubelet reports as status.nodeInfo.machineID (the kubelet reads it
+    from /etc/machine-id: pkg/kubelet/nodestatus MachineInfo)."""
+    import yaml
+    from labkit.minicluster.kubelet import nodefs
+    c = MiniCluster(nodes=3, seed=11)
+    with open("/work/shared/k8s-examples/application/basic-daemonset.yaml") as f:
+        c.api.create("daemonsets", yaml.safe_load(f), "default")
+    c.settle(max_seconds=300)
+    st = c.api.get("daemonsets", "example-daemonset", "default")["status"]
+    assert st["desiredNumberScheduled"] == st["numberReady"] == 3
+    for node in c.api.list("nodes")["items"]:
+        name, machine_id = node["metadata"]["name"], node["status"]["nodeInfo"]["machineID"]
+        fs = nodefs.of(c.kubelets[name]).view()
+        assert fs.read("/var/log/machine-id.log") == fs.read("/etc/machine-id") == machine_id + "\n"
+        assert fs.read("/etc/hostname") == name + "\n"
+
+
+def test_busybox_cats_node_files_and_shares_host_directories():
+    """hostPath of a file, a directory and the whole /etc: the pod reads the node's files; two pods
+    of one node share a hostPath directory, a pod of another node does not see it; the files
+    outlive the pods (pkg/volume/hostpath)."""
+    c = MiniCluster(nodes=2, seed=3)
+    vols = [_host("mid", "/etc/machine-id", "File"), _host("logs", "/var/log"), _host("etc", "/etc", "Directory")]
+    mounts = [{"name": "mid", "mountPath": "/host-machine-id", "readOnly": True},
+              {"name": "logs", "mountPath": "/logs"}, {"name": "etc", "mountPath": "/host/etc"}]
+    c.api.create("pods", _busybox("writer", vols, mounts, cmd="echo hello > /logs/app.log; sleep 3600"))
+    c.api.create("pods", _busybox("reader", vols, mounts))
+    c.api.create("pods", _busybox("other", vols, mounts, node="node-2"))
+    c.settle(max_seconds=120)
+    k1, k2 = c.kubelets["node-1"], c.kubelets["node-2"]
+    machine_id = c.api.get("nodes", "node-1")["status"]["nodeInfo"]["machineID"]
+    assert k1.exec("default", "reader", ["cat", "/host-machine-id"]) == (0, machine_id + "\n")
+    assert k1.exec("default", "reader", ["cat", "/host/etc/hostname"]) == (0, "node-1\n")
+    assert k1.exec("default", "reader", ["cat", "/logs/app.log"]) == (0, "hello\n")
+    code, out = k2.exec("default", "other", ["cat", "/logs/app.log"])
+    assert code == 1 and "No such file or directory" in out
+    assert k2.exec("default", "other", ["cat", "/host/etc/hostname"]) == (0, "node-2\n")
+    c.api.delete("pods", "writer", "default", grace_period_seconds=0)
+    c.api.delete("pods", "reader", "default", grace_period_seconds=0)
+    c.settle(max_seconds=60)
+    c.api.create("pods", _busybox("later", vols, mounts))
+    c.settle(max_seconds=60)
+    assert k1.exec("default", "later", ["cat", "/logs/app.log"]) == (0, "hello\n")
+
+
+def _mount_failures(c, pod):
+    return [e["message"] for e in c.api.list("events", "default")["items"]
+            if e["involvedObject"]["name"] == pod and e["reason"] == "FailedMount"]
+
+
+@pytest.mark.parametrize("kind,path,message", [
+    ("File", "/no/such", "hostPath type check failed: /no/such is not a file"),
+    ("File", "/var/log", "hostPath type check failed: /var/log is not a file"),
+    ("Directory", "/etc/hostname", "hostPath type check failed: /etc/hostname is not a directory"),
+    ("Directory", "/data", "hostPath type check failed: /data is not a directory"),
+    ("Socket", "/var/run/docker.sock", "hostPath type check failed: /var/run/docker.sock is not a socket file"),
+    ("CharDevice", "/etc/machine-id", "hostPath type check failed: /etc/machine-id is not a character device"),
+    ("BlockDevice", "/dev/sda", "hostPath type check failed: /dev/sda is not a block device"),
+    ("FileOrCreate", "/no/dir/f.txt", "open /no/dir/f.txt: no such file or directory"),
+])
+def test_hostpath_type_check_failures_keep_the_pod_creating(kind, path, message):
+    """checkTypeInternal (pkg/volume/hostpath/host_path.go, v1.33): a path of the wrong type is a
+    FailedMount event ``MountVolume.SetUp failed for volume "x" : hostPath type check failed: ...``
+    repeated with back-off, and the pod stays ContainerCreating; FileOrCreate creates a file only
+    in an existing directory (os.OpenFile's error otherwise)."""
+    c = MiniCluster(nodes=1, seed=1)
+    c.api.create("pods", _busybox("p", [_host("x", path, kind)], [{"name": "x", "mountPath": "/x"}]))
+    c.settle(max_seconds=60)
+    pod = c.api.get("pods", "p", "default")
+    assert pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ContainerCreating"
+    failures = _mount_failures(c, "p")
+    assert failures == [f'MountVolume.SetUp failed for volume "x" : {message}']
+    event = next(e for e in c.api.list("events", "default")["items"] if e["reason"] == "FailedMount")
+    assert event["count"] > 1 and event["type"] == "Warning"
+
+
+def test_hostpath_or_create_types_and_unset_type_create_what_is_missing():
+    """DirectoryOrCreate makes the directory (MkdirAll), FileOrCreate an empty file, an unset type
+    a directory (the runtime creates a missing bind-mount source); existing paths of the right
+    type pass (Socket: containerd's socket, CharDevice: /dev/null)."""
+    from labkit.minicluster.kubelet import nodefs
+    c = MiniCluster(nodes=1, seed=1)
+    vols = [_host("d", "/srv/data/app", "DirectoryOrCreate"), _host("f", "/etc/app.conf", "FileOrCreate"),
+            _host("u", "/opt/cache"), _host("s", "/run/containerd/containerd.sock", "Socket"),
+            _host("n", "/dev/null", "CharDevice")]
+    mounts = [{"name": "d", "mountPath": "/data"}, {"name": "f", "mountPath": "/app.conf"},
+              {"name": "u", "mountPath": "/cache"}, {"name": "s", "mountPath": "/containerd.sock"},
+              {"name": "n", "mountPath": "/devnull"}]
+    c.api.create("pods", _busybox("p", vols, mounts, cmd="echo x > /data/f; echo y > /cache/g; sleep 3600"))
+    c.settle(max_seconds=60)
+    assert c.api.get("pods", "p", "default")["status"]["phase"] == "Running"
+    assert _mount_failures(c, "p") == []
+    node = nodefs.of(c.kubelets["node-1"])
+    assert node.file_type("/srv/data/app") == "Directory" and node.file_type("/etc/app.conf") == "File"
+    fs = node.view()
+    assert fs.read("/srv/data/app/f") == "x\n" and fs.read("/opt/cache/g") == "y\n"
+    assert fs.read("/etc/app.conf") == ""

@@ -7,7 +7,8 @@
 ``downwardAPI``            the pod's labels/annotations/name... as files
 ``projected``              several of the above in one directory (the service account token)
 ``persistentVolumeClaim``  the bound PersistentVolume: data outlives the pod (StatefulSets)
-``hostPath``               a directory of the node: shared by the node's pods, kept with the node
+``hostPath``               a file or directory of the node (:mod:`.nodefs`): shared by the node's
+                           pods, kept with the node; ``type`` is checked before mounting
 =========================  ====================================================================
 
 A volume that cannot be set up (a ConfigMap that does not exist...) keeps the pod in
@@ -28,6 +29,7 @@ import hashlib
 
 from ..errors import ApiError
 from ..images.fs import Mount, Volume
+from . import nodefs
 from .environment import ConfigError, field_value, source_data
 
 CLUSTER_DOMAIN = "cluster.local"
@@ -78,6 +80,8 @@ def setup(kubelet, pod: dict, pod_ip: str) -> dict:
             raise MountError(name, str(e)) from None
         except ApiError as e:
             raise MountError(name, e.status.get("message", str(e))) from None
+        except nodefs.HostPathError as e:
+            raise MountError(name, str(e)) from None
     return out
 
 
@@ -115,15 +119,14 @@ def _setup_one(kubelet, pod, vol, ns, pod_ip) -> Volume:
         volume = api.get("persistentvolumes", pv) if pv else None
         host_path = ((volume or {}).get("spec") or {}).get("hostPath") or {}
         if host_path.get("path"):  # a hostPath/local-path volume: a directory of this node
-            return kubelet.host_paths.setdefault(host_path["path"], Volume(kind="hostPath"))
+            return nodefs.of(kubelet).mount(host_path["path"], host_path.get("type"))
         key = f"pv/{pv}" if pv else f"pvc/{ns}/{claim}"
         store = persistent_store(kubelet.ctx)
         if key not in store:
             store[key] = Volume(kind="persistentVolume")
         return store[key]
     if "hostPath" in vol:
-        path = vol["hostPath"].get("path", "/")
-        return kubelet.host_paths.setdefault(path, Volume(kind="hostPath"))
+        return nodefs.of(kubelet).mount(vol["hostPath"].get("path", "/"), vol["hostPath"].get("type"))
     if "nfs" in vol:
         key = f"nfs/{vol['nfs'].get('server')}:{vol['nfs'].get('path')}"
         return persistent_store(kubelet.ctx).setdefault(key, Volume(kind="nfs"))
@@ -180,7 +183,9 @@ def mounts_for(container: dict, volumes: dict, etc: Volume) -> list[Mount]:
         if vol is None:
             continue
         sub = vm.get("subPath", "")
-        if sub and vol.kind in ("configmap", "secret", "projected", "downwardAPI"):
+        if isinstance(vol, nodefs.HostPathVolume):  # a window on the node's tree
+            sub = f"{vol.prefix}/{sub}".strip("/")
+        elif sub and vol.kind in ("configmap", "secret", "projected", "downwardAPI"):
             # a subPath is bound once, when the container starts: later updates do not show
             vol = Volume({sub: vol.files[sub]} if sub in vol.files else {}, read_only=True, kind=vol.kind)
         out.append(Mount(vm.get("mountPath", "/"), vol, sub, bool(vm.get("readOnly"))))
