@@ -154,3 +154,27 @@ def test_store_values_exactly_sized():
     value = bytes(3000)
     kv = s.create("/registry/pods/default/a", value)
     assert kv.value == value and kv.value is not value
+
+
+def test_informer_shares_equal_subtrees_between_pods_and_versions():
+    """Cached pods of one template share their equal parts; a new version reuses the parts
+    that did not change; every cached object still equals what the API server returns."""
+    h = Harness(nodes=3)
+    h.create(replicaset(replicas=4))
+    h.settle()
+    cache = h.pods.cache
+    a, b = (cache[k] for k in sorted(cache)[:2])
+    assert a["spec"]["tolerations"] is b["spec"]["tolerations"] or \
+        a["spec"]["containers"][0]["resources"] is b["spec"]["containers"][0]["resources"]
+    assert a["metadata"]["ownerReferences"] is b["metadata"]["ownerReferences"]
+    for key, obj in cache.items():
+        ns, name = key.split("/")
+        assert obj == h.api.get("pods", name, ns)
+    spec_before = a["spec"]
+    pod = h.api.get("pods", a["metadata"]["name"], "default")
+    pod["status"]["conditions"][0]["reason"] = "Changed"
+    h.api.update("pods", pod, "default", subresource="status")
+    fresh = cache[f"default/{a['metadata']['name']}"]
+    assert fresh is not a and fresh["spec"] is spec_before  # unchanged part: the same object
+    assert fresh["status"]["conditions"][0]["reason"] == "Changed"
+    assert a["status"]["conditions"][0].get("reason") != "Changed"  # old version untouched

@@ -12,7 +12,12 @@ work later, through their work queues on the event loop, as upstream does.
 """
 from __future__ import annotations
 
+import orjson
+
 from .objects import key_of
+
+#: Kinds whose cached objects share equal subtrees (see :class:`SubtreeSharer`).
+SHARED_KINDS = frozenset({"Pod", "Node"})
 
 
 class SharedInformer:
@@ -26,6 +31,7 @@ class SharedInformer:
         self._by_owner: dict[str, set] = {}
         self._by_node: dict[str, set] = {} if self.rt.kind == "Pod" else None
         self._by_ns: dict[str, set] = {}
+        self._sharer = SubtreeSharer() if self.rt.kind in SHARED_KINDS else None
         kwargs = {"user": user} if user is not None else {}
         self._cancel = api.watch(self.rt, self._on_event, **kwargs)
 
@@ -49,6 +55,8 @@ class SharedInformer:
                 if on_delete:
                     on_delete(obj)
             return
+        if self._sharer is not None:
+            self._sharer.share_like(obj, old)
         self.cache[key] = obj
         if old is not None:
             self._unindex(key, old)
@@ -114,6 +122,57 @@ class SharedInformer:
 
     def stop(self) -> None:
         self._cancel()
+
+
+class SubtreeSharer:
+    """Make cached objects share their equal parts (hash-consing), to fit 150,000 pods in memory.
+
+    A thousand pods of one ReplicaSet differ in a few fields (name, uid, node, IPs); their
+    tolerations, volume sources, container resources, conditions... are equal. Cached objects
+    are read-only (docs/internals.md), so equal subtrees can be one object: a new version reuses
+    the unchanged parts of the version it replaces, and other subtrees are looked up by their
+    JSON encoding in a table (cleared when it reaches ``limit`` entries, which bounds its
+    memory; the objects already shared stay shared). Short strings are shared the same way.
+    The objects handed to handlers are the shared ones: same content, fewer copies.
+    """
+
+    def __init__(self, limit: int = 50_000):
+        self.limit = limit
+        self.table: dict = {}
+
+    def share_like(self, new: dict, old: dict | None) -> None:
+        """Share ``new``'s subtrees in place: with ``old`` where equal, else via the table."""
+        if len(self.table) > self.limit:
+            self.table.clear()
+        self._fill(new, new.items(), old if type(old) is dict else None)
+
+    def _fill(self, parent, items, old) -> None:
+        share, table = self._share, self.table
+        for k, v in items:
+            t = type(v)
+            if t is dict or t is list:
+                prev = old.get(k) if old is not None else None
+                if prev is not None and type(prev) is t:
+                    if prev == v:
+                        parent[k] = prev
+                        continue
+                    if t is dict:
+                        self._fill(v, v.items(), prev)
+                        continue
+                parent[k] = share(v)
+            elif t is str and len(v) < 64:
+                parent[k] = table.setdefault(v, v)
+
+    def _share(self, x):
+        if not x:
+            return x
+        key = orjson.dumps(x)
+        hit = self.table.get(key)
+        if hit is not None and type(hit) is type(x):
+            return hit
+        self._fill(x, x.items() if type(x) is dict else enumerate(x), None)
+        self.table[bytes(memoryview(key))] = x  # exactly sized (orjson over-allocates)
+        return x
 
 
 class InformerFactory:

@@ -34,7 +34,7 @@ import orjson
 from . import errors
 
 #: Revisions of history kept at most (older ones are compacted away automatically).
-HISTORY_REVISIONS = 20_000
+HISTORY_REVISIONS = 10_000
 
 
 @dataclass(slots=True)

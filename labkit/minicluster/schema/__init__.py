@@ -187,7 +187,7 @@ def _known_clean(schema: Obj, obj: dict) -> bool:
         return False
     if len(_CLEAN_MEMO) >= _MEMO_LIMIT:
         _CLEAN_MEMO.clear()
-    _CLEAN_MEMO[key] = True
+    _CLEAN_MEMO[(key[0], bytes(memoryview(key[1])))] = True  # exact size, not orjson's buffer
     return True
 
 
