@@ -205,13 +205,14 @@ def test_undo_via_controller_revisions():
 
 
 def test_ordered_start_on_minicluster():
-    """Through MiniCluster: each pod starts only once its predecessor is Running and Ready.
-    (No volumeClaimTemplates here: their claims need a provisioner to bind before the kubelet
-    can mount them - the harness tests cover claim creation.)"""
+    """Through MiniCluster: each pod starts only once its predecessor is Running and Ready, with
+    its claim provisioned by kind's default class (local-path, WaitForFirstConsumer) on the node
+    the pod was scheduled to, and mounted: data written by web-1 survives its deletion."""
     from labkit.minicluster.cluster import MiniCluster
     c = MiniCluster(nodes=3, seed=5)
     obj = sts()
-    del obj["spec"]["volumeClaimTemplates"]
+    obj["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = [
+        {"name": "www", "mountPath": "/usr/share/nginx/html"}]
     c.apply(obj)
     c.settle()
     pods = c.api.list("pods", "default")["items"]
@@ -221,3 +222,140 @@ def test_ordered_start_on_minicluster():
     assert sorted(started) == ["web-0", "web-1", "web-2"]
     assert started["web-1"] >= ready["web-0"] and started["web-2"] >= ready["web-1"]
     assert c.api.get("statefulsets", "web", "default")["status"]["readyReplicas"] == 3
+    for p in pods:
+        claim = c.api.get("persistentvolumeclaims", f"www-{p['metadata']['name']}", "default")
+        assert claim["status"]["phase"] == "Bound"
+        assert claim["metadata"]["annotations"]["volume.kubernetes.io/selected-node"] == p["spec"]["nodeName"]
+        assert "ownerReferences" not in claim["metadata"]  # the default policy: Retain, Retain
+    node = c.api.get("pods", "web-1", "default")["spec"]["nodeName"]
+    c.kubelets[node].exec("default", "web-1", ["sh", "-c", "echo kept > /usr/share/nginx/html/x"])
+    c.api.delete("pods", "web-1", "default")
+    c.settle()
+    node = c.api.get("pods", "web-1", "default")["spec"]["nodeName"]
+    assert c.kubelets[node].exec("default", "web-1", ["cat", "/usr/share/nginx/html/x"]) == (0, "kept\n")
+
+
+# -- persistentVolumeClaimRetentionPolicy (GA in v1.32) --------------------------------------------
+
+def retained(when_scaled, when_deleted, replicas=3):
+    obj = sts(replicas=replicas, persistentVolumeClaimRetentionPolicy={
+        "whenScaled": when_scaled, "whenDeleted": when_deleted})
+    obj["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = [
+        {"name": "www", "mountPath": "/usr/share/nginx/html"}]
+    return obj
+
+
+def cluster_with(obj):
+    from labkit.minicluster.cluster import MiniCluster
+    c = MiniCluster(nodes=2, seed=9)
+    c.apply(obj)
+    c.settle()
+    return c
+
+
+def claim_owners(c):
+    """claim name -> [(kind, name, controller, blockOwnerDeletion)]"""
+    return {p["metadata"]["name"]: [(r["kind"], r["name"], r.get("controller"), r.get("blockOwnerDeletion"))
+                                    for r in p["metadata"].get("ownerReferences") or []]
+            for p in c.api.list("persistentvolumeclaims", "default")["items"]}
+
+
+def test_when_deleted_delete_gives_the_claims_to_the_set():
+    """Retain on scale, Delete with the set: each claim's only owner is the StatefulSet (set right
+    after the pod is created: CreateStatefulPod -> UpdatePodClaimForRetentionPolicy), so deleting
+    the set lets the garbage collector delete pods and claims, and local-path deletes the volumes
+    (stateful_set_utils.go updateClaimOwnerRefForSetAndPod, isClaimOwnerUpToDate)."""
+    c = cluster_with(retained("Retain", "Delete"))
+    s = c.api.get("statefulsets", "web", "default")
+    owners = claim_owners(c)
+    assert owners == {f"www-web-{i}": [("StatefulSet", "web", True, True)] for i in range(3)}
+    ref = c.api.get("persistentvolumeclaims", "www-web-0", "default")["metadata"]["ownerReferences"][0]
+    assert (ref["apiVersion"], ref["uid"]) == ("apps/v1", s["metadata"]["uid"])
+    c.api.patch("statefulsets", "web", {"spec": {"replicas": 1}}, namespace="default")
+    c.settle()
+    assert sorted(claim_owners(c)) == ["www-web-0", "www-web-1", "www-web-2"]  # scale-down retains
+    c.api.delete("statefulsets", "web", "default")
+    c.settle()
+    assert c.api.list("persistentvolumeclaims", "default")["items"] == []
+    assert c.api.list("pods", "default")["items"] == []
+    assert c.api.list("persistentvolumes")["items"] == []  # reclaimPolicy Delete of the class
+
+
+def test_when_scaled_delete_hands_scaled_away_claims_to_their_pods():
+    """Delete on scale, Retain with the set: claims of pods in range have no owner; when replicas
+    drop, the condemned pods' claims get the pod as controller before the pod is deleted, and go
+    with it; the remaining claim survives deleting the set."""
+    c = cluster_with(retained("Delete", "Retain"))
+    assert claim_owners(c) == {f"www-web-{i}": [] for i in range(3)}
+    seen = {}
+    c.api.watch("persistentvolumeclaims", lambda t, o: seen.setdefault(
+        (o["metadata"]["name"], t), [r["kind"] + "/" + r["name"] for r in o["metadata"].get("ownerReferences") or []]),
+        namespace="default", resource_version=str(c.api.store.revision))
+    c.api.patch("statefulsets", "web", {"spec": {"replicas": 1}}, namespace="default")
+    c.settle()
+    assert seen[("www-web-2", "MODIFIED")] == ["Pod/web-2"]
+    assert seen[("www-web-1", "MODIFIED")] == ["Pod/web-1"]
+    assert ("www-web-2", "DELETED") in seen and ("www-web-1", "DELETED") in seen
+    assert claim_owners(c) == {"www-web-0": []}
+    c.api.delete("statefulsets", "web", "default")
+    c.settle()
+    assert claim_owners(c) == {"www-web-0": []}
+
+
+def test_delete_delete_moves_ownership_from_set_to_pod_on_scale_down():
+    """Delete/Delete: the set owns the claims of pods in range; a scaled-away pod's claim loses
+    the set's reference and gets the pod's; scaling up again makes fresh claims (empty data)."""
+    c = cluster_with(retained("Delete", "Delete", replicas=2))
+    assert claim_owners(c) == {f"www-web-{i}": [("StatefulSet", "web", True, True)] for i in range(2)}
+    node = c.api.get("pods", "web-1", "default")["spec"]["nodeName"]
+    c.kubelets[node].exec("default", "web-1", ["sh", "-c", "echo old > /usr/share/nginx/html/x"])
+    old_uid = c.api.get("persistentvolumeclaims", "www-web-1", "default")["metadata"]["uid"]
+    c.api.patch("statefulsets", "web", {"spec": {"replicas": 1}}, namespace="default")
+    c.settle()
+    assert claim_owners(c) == {"www-web-0": [("StatefulSet", "web", True, True)]}
+    c.api.patch("statefulsets", "web", {"spec": {"replicas": 2}}, namespace="default")
+    c.settle()
+    claim = c.api.get("persistentvolumeclaims", "www-web-1", "default")
+    assert claim["metadata"]["uid"] != old_uid and claim["status"]["phase"] == "Bound"
+    node = c.api.get("pods", "web-1", "default")["spec"]["nodeName"]
+    code, out = c.kubelets[node].exec("default", "web-1", ["cat", "/usr/share/nginx/html/x"])
+    assert code == 1 and "No such file or directory" in out
+
+
+def test_changing_the_policy_updates_existing_claims():
+    """A policy changed on a running set: processReplica sees ClaimsMatchRetentionPolicy false
+    and UpdateStatefulPod rewrites the claims, recording ``update Pod web-0 in StatefulSet web
+    successful``; back to Retain removes the references again."""
+    c = cluster_with(retained("Retain", "Retain", replicas=2))
+    assert claim_owners(c) == {"www-web-0": [], "www-web-1": []}
+    policy = {"whenScaled": "Retain", "whenDeleted": "Delete"}
+    c.api.patch("statefulsets", "web", {"spec": {"persistentVolumeClaimRetentionPolicy": policy}},
+                namespace="default")
+    c.settle()
+    assert claim_owners(c) == {f"www-web-{i}": [("StatefulSet", "web", True, True)] for i in range(2)}
+    updates = [e["message"] for e in c.api.list("events", "default")["items"] if e["reason"] == "SuccessfulUpdate"]
+    assert updates == ["update Pod web-0 in StatefulSet web successful",
+                       "update Pod web-1 in StatefulSet web successful"]
+    policy["whenDeleted"] = "Retain"
+    c.api.patch("statefulsets", "web", {"spec": {"persistentVolumeClaimRetentionPolicy": policy}},
+                namespace="default")
+    c.settle()
+    assert claim_owners(c) == {"www-web-0": [], "www-web-1": []}
+
+
+def test_a_claim_owned_by_another_controller_is_left_alone():
+    """hasUnexpectedController: a claim whose controller is someone else keeps it; the set records
+    ConflictingController and adds no reference of its own (stateful_pod_control.go)."""
+    from labkit.minicluster.cluster import MiniCluster
+    c = MiniCluster(nodes=1, seed=2)
+    cm = c.api.create("configmaps", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "boss"}}, "default")
+    c.api.create("persistentvolumeclaims", {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {
+        "name": "www-web-0", "ownerReferences": [{"apiVersion": "v1", "kind": "ConfigMap", "name": "boss",
+                                                  "uid": cm["metadata"]["uid"], "controller": True}]},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}, "default")
+    c.apply(retained("Retain", "Delete", replicas=1))
+    c.settle()
+    assert claim_owners(c) == {"www-web-0": [("ConfigMap", "boss", True, None)]}
+    msgs = {e["message"] for e in c.api.list("events", "default")["items"] if e["reason"] == "ConflictingController"}
+    assert msgs == {"PersistentVolumeClaim www-web-0 has a conflicting OwnerReference that acts as a "
+                    "manging controller, the retention policy is ignored for this claim"}

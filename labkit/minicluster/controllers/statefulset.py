@@ -5,8 +5,10 @@ A StatefulSet gives each replica a stable identity:
 * **stable names** ``<set>-0``, ``<set>-1``... (ordinals from ``spec.ordinals.start``), with
   ``hostname`` = pod name and ``subdomain`` = ``spec.serviceName`` (DNS ``web-0.nginx``);
 * **stable storage**: each ``volumeClaimTemplates`` entry becomes a PersistentVolumeClaim
-  ``<template>-<set>-<ordinal>`` (``www-web-0``) created before the pod and never deleted by
-  scale-down (retention policy ``Retain``; binding is the storage controller's job);
+  ``<template>-<set>-<ordinal>`` (``www-web-0``) created before the pod (binding is the storage
+  controllers' job); by default claims outlive pods and the set, and
+  ``persistentVolumeClaimRetentionPolicy`` hands them to the garbage collector
+  (:mod:`.statefulset_claims`);
 * **order** (``podManagementPolicy: OrderedReady``, the default): create ``web-0``, wait until it
   is Running and Ready, then ``web-1``...; scale down from the highest ordinal, one at a time.
   ``Parallel`` creates and deletes all at once;
@@ -16,8 +18,7 @@ A StatefulSet gives each replica a stable identity:
 
 Templates are remembered as ControllerRevisions (:mod:`.history`); pods carry
 ``controller-revision-hash=<revision name>``, ``statefulset.kubernetes.io/pod-name`` and
-``apps.kubernetes.io/pod-index``. Simplifications: ``maxUnavailable`` (alpha) and PVC
-auto-deletion (``persistentVolumeClaimRetentionPolicy: Delete``) are not implemented.
+``apps.kubernetes.io/pod-index``. Simplification: ``maxUnavailable`` (alpha) is not implemented.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from . import history as hist
 from .base import Controller
 from .podcontrol import (ClaimManager, OrphanIndex, is_pod_available, is_pod_ready,
                          pod_from_template, seconds_until_available)
+from .statefulset_claims import ClaimControl
 
 
 # -- identity helpers (stateful_set_utils.go) --------------------------------------------------
@@ -75,6 +77,7 @@ class StatefulSetController(Controller):
         self.rev_orphans = OrphanIndex.of(self.revisions)
         self.pod_claims = ClaimManager(self, "pods")
         self.rev_claims = ClaimManager(self, "controllerrevisions")
+        self.claim_control = ClaimControl(self)
         self.sets.add_handler(self._enqueue, lambda old, new: self._enqueue(new), self._enqueue)
         self.pods.add_handler(self._pod_event, self._pod_updated, self._pod_event)
 
@@ -183,6 +186,9 @@ class StatefulSetController(Controller):
             if self.process_replica(s, current_set, update_set, current, update, replicas, i,
                                     monotonic):
                 return done()
+        for pod in condemned:  # hand the claims of scaled-away pods to the garbage collector
+            if not self.claim_control.match_retention_policy(s, pod):
+                self.claim_control.update_for_retention_policy(s, pod)
         for i, pod in enumerate(condemned):
             if self.process_condemned(s, condemned, i, first_unhealthy, monotonic) and monotonic:
                 return done()
@@ -217,13 +223,18 @@ class StatefulSetController(Controller):
             replicas[i] = pod = self.new_pod(current_set, update_set, current, update,
                                              get_ordinal(set_name, pod))
         if not is_created(pod):
+            if self.claim_control.pod_claim_is_stale(s, pod):
+                return True  # the garbage collector has not yet removed the old pod's claim
             replicas[i] = self.create_pod(s, pod)
             return monotonic
-        if is_terminating(pod):
-            return monotonic
-        if not is_running_and_ready(pod) or \
-                not is_pod_available(pod, s["spec"].get("minReadySeconds", 0), self.clock.now()):
-            return monotonic
+        if phase == "Pending":  # createMissingPersistentVolumeClaims
+            self._create_claims(s, pod, None)
+            self._update_claims(s, pod)
+        if is_terminating(pod) and monotonic:
+            return True
+        if (not is_running_and_ready(pod) or not is_pod_available(
+                pod, s["spec"].get("minReadySeconds", 0), self.clock.now())) and monotonic:
+            return True
         self.ensure_identity(s, pod)
         return False
 
@@ -291,28 +302,41 @@ class StatefulSetController(Controller):
         return out
 
     def create_pod(self, s: dict, pod: dict) -> dict:
-        """CreateStatefulPod: claims first (kept if they exist), then the pod."""
-        ns, set_name = s["metadata"]["namespace"], s["metadata"]["name"]
-        pod_name = pod["metadata"]["name"]
-        for claim in self.claims_for(s, get_ordinal(set_name, pod)).values():
-            cname = claim["metadata"]["name"]
-            try:
-                existing = self.api.get("persistentvolumeclaims", cname, ns, user=self.user)
-                if existing["metadata"].get("deletionTimestamp"):
-                    raise ApiError({"kind": "Status", "apiVersion": "v1", "metadata": {},
-                                    "status": "Failure", "code": 409, "reason": "Conflict",
-                                    "message": f"pvc {cname} is being deleted"})
-                continue
-            except ApiError as e:
-                if e.code != 404:
-                    raise
-            self._recorded(s, "create", f"Claim {cname} Pod {pod_name} in StatefulSet {set_name} "
-                           "success", f"Claim {cname} for Pod {pod_name} in StatefulSet {set_name}",
-                           lambda: self.api.create("persistentvolumeclaims", claim, ns,
-                                                   user=self.user))
-        subject = f"Pod {pod_name} in StatefulSet {set_name}"
-        return self._recorded(s, "create", f"{subject} successful", subject,
-                              lambda: self.api.create("pods", pod, ns, user=self.user))
+        """CreateStatefulPod: claims first (kept if they exist), the pod, then the claims' owner
+        references as the retention policy wants (the set's reference, at this point)."""
+        self._create_claims(s, pod, "create")
+        subject = f"Pod {pod['metadata']['name']} in StatefulSet {s['metadata']['name']}"
+        try:
+            created = self.api.create("pods", pod, s["metadata"]["namespace"], user=self.user)
+        except ApiError as e:
+            if e.code != 409:  # AlreadyExists is silent
+                self.event(s, "Warning", "FailedCreate", f"create {subject} failed error: {e.message}")
+            raise
+        self._update_claims(s, pod)
+        self.event(s, "Normal", "SuccessfulCreate", f"create {subject} successful")
+        return created
+
+    def _create_claims(self, s: dict, pod: dict, verb: str | None) -> None:
+        """Create the pod's missing claims; on failure record ``<verb> Pod ... failed error:``
+        (no event without a verb) and retry later (errors aggregated like errorutils.NewAggregate)."""
+        errs = self.claim_control.create_missing(s, pod)
+        if not errs:
+            return
+        msg = errs[0] if len(errs) == 1 else "[" + ", ".join(errs) + "]"
+        if verb:
+            self.event(s, "Warning", f"Failed{verb.title()}", f"{verb} Pod {pod['metadata']['name']} "
+                       f"in StatefulSet {s['metadata']['name']} failed error: {msg}")
+        raise ApiError({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                        "code": 409, "reason": "Conflict", "message": msg})
+
+    def _update_claims(self, s: dict, pod: dict) -> None:
+        """UpdatePodClaimForRetentionPolicy; a failed claim write is an ``update Pod`` failure."""
+        try:
+            self.claim_control.update_for_retention_policy(s, pod)
+        except ApiError as e:
+            self.event(s, "Warning", "FailedUpdate", f"update Pod {pod['metadata']['name']} in StatefulSet "
+                       f"{s['metadata']['name']} failed error: {e.message}")
+            raise
 
     def delete_pod(self, s: dict, pod: dict) -> dict:
         """DeleteStatefulPod; returns our local view of the pod, now terminating."""
@@ -341,15 +365,21 @@ class StatefulSetController(Controller):
         return out
 
     def ensure_identity(self, s: dict, pod: dict) -> None:
-        """Restore the identity labels if someone removed them (identityMatches)."""
+        """UpdateStatefulPod: restore the identity labels if someone removed them
+        (identityMatches) and the claims' owner references if the retention policy changed."""
         name = pod["metadata"]["name"]
         want = {STATEFULSET_POD_NAME_LABEL: name,
                 POD_INDEX_LABEL: str(get_ordinal(s["metadata"]["name"], pod))}
         labels = pod["metadata"].get("labels") or {}
-        if all(labels.get(k) == v for k, v in want.items()):
+        identity_ok = all(labels.get(k) == v for k, v in want.items())
+        retention_ok = self.claim_control.match_retention_policy(s, pod)
+        if identity_ok and retention_ok:
             return
-        self.api.patch("pods", name, {"metadata": {"labels": want}}, "strategic",
-                       s["metadata"]["namespace"], user=self.user)
+        if not retention_ok:
+            self._update_claims(s, pod)
+        if not identity_ok:
+            self.api.patch("pods", name, {"metadata": {"labels": want}}, "strategic",
+                           s["metadata"]["namespace"], user=self.user)
         self.event(s, "Normal", "SuccessfulUpdate",
                    f"update Pod {name} in StatefulSet {s['metadata']['name']} successful")
 
