@@ -359,3 +359,29 @@ def test_a_claim_owned_by_another_controller_is_left_alone():
     msgs = {e["message"] for e in c.api.list("events", "default")["items"] if e["reason"] == "ConflictingController"}
     assert msgs == {"PersistentVolumeClaim www-web-0 has a conflicting OwnerReference that acts as a "
                     "manging controller, the retention policy is ignored for this claim"}
+
+
+def test_a_stale_claim_blocks_the_pod_until_it_is_gone():
+    """PodClaimIsStale (stateful_pod_control.go): with whenScaled Delete, a claim still owned by an
+    older pod of the same name (another UID) keeps the controller from creating that pod; once the
+    garbage collector has removed it, the next sync creates a fresh claim and the pod."""
+    from labkit.minicluster.cluster import MiniCluster
+    c = MiniCluster(nodes=1, seed=2)
+    c.api.create("persistentvolumeclaims", {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {
+        "name": "www-web-0", "finalizers": ["example.com/hold"],
+        "ownerReferences": [{"apiVersion": "v1", "kind": "Pod", "name": "web-0", "uid": "old-pod-uid",
+                             "controller": True, "blockOwnerDeletion": True}]},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}, "default")
+    c.apply(retained("Delete", "Retain", replicas=1))
+    c.settle()
+    stale = c.api.get("persistentvolumeclaims", "www-web-0", "default")
+    assert stale["metadata"].get("deletionTimestamp")  # the garbage collector's work: owner gone
+    assert c.api.list("pods", "default")["items"] == []
+    assert not [e for e in c.api.list("events", "default")["items"] if e["reason"] == "SuccessfulCreate"]
+    c.api.patch("persistentvolumeclaims", "www-web-0", {"metadata": {"finalizers": None}}, namespace="default")
+    c.api.patch("statefulsets", "web", {"metadata": {"annotations": {"poke": "1"}}}, namespace="default")
+    c.settle()
+    fresh = c.api.get("persistentvolumeclaims", "www-web-0", "default")
+    assert fresh["metadata"]["uid"] != stale["metadata"]["uid"]
+    assert "ownerReferences" not in fresh["metadata"]
+    assert c.api.get("pods", "web-0", "default")["status"]["phase"] == "Running"

@@ -264,3 +264,37 @@ def test_hostpath_or_create_types_and_unset_type_create_what_is_missing():
     fs = node.view()
     assert fs.read("/srv/data/app/f") == "x\n" and fs.read("/opt/cache/g") == "y\n"
     assert fs.read("/etc/app.conf") == ""
+
+
+def test_describe_of_a_provisioned_statefulset_claim_matches_real_kubectl(tmp_path):
+    """End to end: a StatefulSet's claims provisioned by kind's local-path class, described by
+    labkit's kubectl and by the real kubectl v1.37 reading the same (served) cluster: the claim
+    (owned by the set: whenDeleted Delete), its PersistentVolume (hostPath, node affinity) and the
+    default StorageClass, events included."""
+    start = float(int(time.time())) - 1830
+    c = MiniCluster(nodes=2, seed=4, start=start)
+    c.apply({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"}, "spec": {
+        "serviceName": "db", "replicas": 2, "selector": {"matchLabels": {"app": "db"}},
+        "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete", "whenScaled": "Retain"},
+        "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{
+            "name": "c", "image": "busybox:1.37", "command": ["sleep", "3600"],
+            "volumeMounts": [{"name": "data", "mountPath": "/data"}]}]}},
+        "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+            "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}})
+    c.settle()
+    pv = c.api.get("persistentvolumeclaims", "data-db-1", "default")["spec"]["volumeName"]
+    handle = c.serve(time_mode="manual")
+    try:
+        handle.write_kubeconfig(tmp_path / "config")
+        env = dict(os.environ, KUBECONFIG=str(tmp_path / "config"))
+        for line in ["describe pvc data-db-1", f"describe pv {pv}", "describe sc standard", "describe pvc"]:
+            with c.lock:
+                catch_up(c)
+                ours = run(c, line)
+            r = subprocess.run([kubectl_path(), *shlex.split(line)], env=env, capture_output=True,
+                               text=True, timeout=60)
+            assert ours.exception is None, ours.exception
+            assert (ours.stdout, ours.returncode) == (r.stdout, r.returncode), line
+        assert "Used By:       db-1\n" in run(c, "describe pvc data-db-1").stdout
+    finally:
+        handle.stop()
