@@ -274,11 +274,16 @@ def test_when_deleted_delete_gives_the_claims_to_the_set():
     c.api.patch("statefulsets", "web", {"spec": {"replicas": 1}}, namespace="default")
     c.settle()
     assert sorted(claim_owners(c)) == ["www-web-0", "www-web-1", "www-web-2"]  # scale-down retains
+    from labkit.minicluster.kubelet import nodefs
+    dirs = [(pv["metadata"]["annotations"]["local.path.provisioner/selected-node"], pv["spec"]["hostPath"]["path"])
+            for pv in c.api.list("persistentvolumes")["items"]]
+    assert {nodefs.of(c.kubelets[n]).file_type(d) for n, d in dirs} == {"Directory"}
     c.api.delete("statefulsets", "web", "default")
     c.settle()
     assert c.api.list("persistentvolumeclaims", "default")["items"] == []
     assert c.api.list("pods", "default")["items"] == []
     assert c.api.list("persistentvolumes")["items"] == []  # reclaimPolicy Delete of the class
+    assert {nodefs.of(c.kubelets[n]).file_type(d) for n, d in dirs} == {None}  # rm -rf on the node
 
 
 def test_when_scaled_delete_hands_scaled_away_claims_to_their_pods():
