@@ -16,7 +16,7 @@ def _run(name, quick):
         return bench_cluster.startup()
     if name == "scale":
         from . import bench_cluster
-        return bench_cluster.scale(nodes=500 if quick else 5000, pods=15_000 if quick else 150_000)
+        return bench_cluster.scale_suite(quick)
     mod = importlib.import_module(f"benchmarks.bench_{name}")
     return mod.run(quick=quick) if "quick" in mod.run.__code__.co_varnames else mod.run()
 
