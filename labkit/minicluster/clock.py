@@ -21,9 +21,16 @@ from datetime import datetime, timezone
 EPOCH = datetime(2025, 1, 1, tzinfo=timezone.utc).timestamp()
 
 
+_LAST_STAMP = [None, ""]  # (whole second, its text): virtual time repeats the same second a lot
+
+
 def rfc3339(t: float) -> str:
     """Format seconds since the Unix epoch the way the API server does: ``2025-01-01T00:00:05Z``."""
-    return datetime.fromtimestamp(int(t), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sec = int(t)
+    if _LAST_STAMP[0] != sec:
+        _LAST_STAMP[1] = datetime.fromtimestamp(sec, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        _LAST_STAMP[0] = sec
+    return _LAST_STAMP[1]
 
 
 def parse_rfc3339(s: str) -> float:
@@ -75,7 +82,7 @@ class EventLoop:
 
     def __init__(self, clock: Clock | None = None):
         self.clock = clock or Clock()
-        self._heap: list[Timer] = []
+        self._heap: list[tuple] = []  # (when, seq, Timer)
         self._seq = itertools.count()
         self._foreground = 0  # live (not cancelled, not run) non-background timers
         self.steps = 0
@@ -83,7 +90,7 @@ class EventLoop:
     # -- scheduling -------------------------------------------------------------------------
     def call_at(self, when: float, fn, *args, background: bool = False) -> Timer:
         timer = Timer(self, max(when, self.clock.now()), next(self._seq), fn, args, background)
-        heapq.heappush(self._heap, timer)
+        heapq.heappush(self._heap, (timer.when, timer.seq, timer))  # tuples compare in C
         if not background:
             self._foreground += 1
         return timer
@@ -97,7 +104,7 @@ class EventLoop:
     # -- running ----------------------------------------------------------------------------
     def _pop(self) -> Timer | None:
         while self._heap:
-            timer = heapq.heappop(self._heap)
+            timer = heapq.heappop(self._heap)[2]
             if not timer.cancelled:
                 timer.done = True
                 if not timer.background:
@@ -112,9 +119,9 @@ class EventLoop:
 
     def next_time(self) -> float | None:
         """Virtual time of the next pending (non-cancelled) timer, or None."""
-        while self._heap and self._heap[0].cancelled:
+        while self._heap and self._heap[0][2].cancelled:
             heapq.heappop(self._heap)
-        return self._heap[0].when if self._heap else None
+        return self._heap[0][0] if self._heap else None
 
     def run_until(self, t: float) -> None:
         """Run every callback due up to and including time ``t``; then set the clock to ``t``."""
