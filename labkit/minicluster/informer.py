@@ -166,6 +166,9 @@ class SubtreeSharer:
     def _share(self, x):
         if not x:
             return x
+        if len(x) > 8 and type(x) is dict:  # big dicts (a spec, a status) are rarely shared whole
+            self._fill(x, x.items(), None)
+            return x
         key = orjson.dumps(x)
         hit = self.table.get(key)
         if hit is not None and type(hit) is type(x):

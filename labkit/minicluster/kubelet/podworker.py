@@ -24,7 +24,7 @@ import math
 import random
 
 from ..errors import ApiError
-from ..objects import clone, key_of
+from ..objects import key_of
 from ..upstream import (DEFAULT_TERMINATION_GRACE_SECONDS, VOLUME_RETRY_INITIAL_SECONDS,
                         VOLUME_RETRY_MAX_SECONDS)
 from . import lifecycle, volumes
@@ -259,8 +259,7 @@ class PodWorker:
         new = pod_status(self, old, k.now())
         if new == old:
             return
-        obj = clone(current)
-        obj["status"] = new
+        obj = {**current, "status": new}  # the API server copies the request body itself
         try:
             k.api.update("pods", obj, obj["metadata"]["namespace"], subresource="status", user=k.user)
             k.status_writes += 1
