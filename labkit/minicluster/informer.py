@@ -58,9 +58,11 @@ class SharedInformer:
         if self._sharer is not None:
             self._sharer.share_like(obj, old)
         self.cache[key] = obj
-        if old is not None:
+        if old is None:
+            self._index(key, obj)
+        elif self._index_fields(old) != self._index_fields(obj):
             self._unindex(key, old)
-        self._index(key, obj)
+            self._index(key, obj)
         for on_add, on_update, _ in list(self._handlers):
             if old is None:
                 if on_add:
@@ -69,6 +71,11 @@ class SharedInformer:
                 on_update(old, obj)
 
     # -- indexes ----------------------------------------------------------------------------
+    def _index_fields(self, obj):
+        meta = obj["metadata"]
+        node = obj.get("spec", {}).get("nodeName") if self._by_node is not None else None
+        return meta.get("ownerReferences"), meta.get("namespace"), node
+
     def _index(self, key, obj):
         meta = obj["metadata"]
         for ref in meta.get("ownerReferences") or ():
