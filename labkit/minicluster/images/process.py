@@ -32,6 +32,11 @@ MAX_LOG_LINES = 10000
 #: a line without a newline is logged once it reaches this size (containerd's 16 KiB buffer)
 PARTIAL_LINE_MAX = 16 * 1024
 
+#: one copy of each recent log line shared by every container that prints it (10,000 nginx
+#: pods print the same start-up lines): memory for large clusters; cleared when full
+_LINES: dict = {}
+_LINES_LIMIT = 20_000
+
 
 class NetError(Exception):
     """A failed connection; ``str()`` is the message a Go client would print (the kubelet's
@@ -173,8 +178,10 @@ class Process:
             lines.append(rest)
             rest = ""
         self._partial[stream] = rest
+        if len(_LINES) > _LINES_LIMIT:
+            _LINES.clear()
         for line in lines:
-            self.log.append((t, stream, line))
+            self.log.append((t, stream, _LINES.setdefault(line, line) if len(line) < 256 else line))
         if len(self.log) > MAX_LOG_LINES:
             cut = len(self.log) - MAX_LOG_LINES
             del self.log[:cut]
