@@ -276,7 +276,7 @@ def test_strict_unknown_fields():
 
 def test_explain_lists_fields():
     page = explain("Pod", "spec.containers")
-    assert "FIELD: containers <[]Object>" in page and "  image\t<string>" in page
+    assert "FIELD: containers <[]Container>" in page and "  image\t<string>" in page
 
 
 def test_batch_rules(api):

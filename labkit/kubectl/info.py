@@ -1,16 +1,13 @@
 """Commands about the cluster and the API rather than objects: ``version``, ``api-resources``,
 ``api-versions``, ``explain``, ``auth can-i``, ``auth whoami``, ``config`` and ``cluster-info``.
 
-``explain`` is a lite version: real kubectl reads the server's OpenAPI v3 document; labkit reads
-the same field descriptions from the official Python client's models (generated from that
-document) and prints them in kubectl's plaintext layout. Simplification: object-typed fields show
-their type's description, and ``--recursive`` is not supported.
+``explain`` reads the group-version's OpenAPI v3 document, as real kubectl does (the mini
+cluster's own document, the one its HTTP server serves, or a real server's), and renders it
+with :mod:`labkit.minicluster.schema.explain`, kubectl's plaintext template in Python.
 """
 from __future__ import annotations
 
 import re
-import textwrap
-import typing
 
 from labkit.minicluster import errors
 
@@ -103,85 +100,31 @@ def cmd_api_versions(ctx, p):
 
 # -- explain --------------------------------------------------------------------------------------
 
-def _model_for(rt):
-    import kubernetes.client as k8s
-    prefix = "V1" if rt.version == "v1" else rt.version[0].upper() + rt.version[1:]
-    return getattr(k8s, f"{prefix}{rt.kind}", None)
+def _openapi_document(backend, rt) -> dict:
+    """The group-version's OpenAPI v3 document: the mini cluster's own, or a real server's."""
+    api = getattr(backend, "api", None)
+    call = getattr(api, "_call", None)
+    if call is not None and not hasattr(api, "store"):
+        gv = f"apis/{rt.group}/{rt.version}" if rt.group else f"api/{rt.version}"
+        try:
+            return call("GET", f"/openapi/v3/{gv}")
+        except Exception:  # noqa: BLE001 - fall back on the document labkit would serve
+            pass
+    from labkit.minicluster.http.openapi import group_version_document
+    return group_version_document(rt.group, rt.version)
 
 
-def _doc(model) -> str:
-    text = (model.__doc__ or "").split("Attributes:")[0]
-    return " ".join(text.split())
-
-
-def _unwrap(annotation):
-    """Strip Optional/Annotated; returns (kind, inner) where kind is list/dict/model/scalar."""
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin is typing.Union:
-        return _unwrap(next(a for a in args if a is not type(None)))
-    if origin is typing.Annotated:
-        return _unwrap(args[0])
-    if origin in (list, typing.List):
-        return "list", args[0]
-    if origin in (dict, typing.Dict):
-        return "dict", args[1]
-    return "plain", annotation
-
-
-def _type_name(annotation) -> str:
-    kind, inner = _unwrap(annotation)
-    if kind == "list":
-        return "[]" + _type_name(inner)
-    if kind == "dict":
-        return "map[string]" + _type_name(inner)
-    if isinstance(inner, type) and hasattr(inner, "model_fields"):
-        return re.sub(r"^V\d+(?:(?:alpha|beta)\d+)?", "", inner.__name__)
-    return {str: "string", int: "integer", bool: "boolean", float: "number"}.get(inner, "Object")
-
-
-def _model_of(annotation):
-    kind, inner = _unwrap(annotation)
-    while kind in ("list", "dict"):
-        kind, inner = _unwrap(inner)
-    return inner if isinstance(inner, type) and hasattr(inner, "model_fields") else None
-
-
-def _wrap(text: str, width: int, indent: int) -> str:
-    lines = []
-    for para in text.split("\n"):
-        lines.extend(textwrap.wrap(para, width, break_long_words=False, break_on_hyphens=False) or [""])
-    return "\n".join(" " * indent + line if line else line for line in lines)
-
-
-def explain_text(rt, path: list[str]) -> str:
-    model = _model_for(rt)
-    if model is None:
-        raise KubectlError(f"GVK {rt.api_version}, Kind={rt.kind} not found in OpenAPI schema")
-    out = (f"GROUP:      {rt.group}\n" if rt.group else "") + f"KIND:       {rt.kind}\nVERSION:    {rt.version}\n\n"
-    description = _doc(model)
-    for i, field in enumerate(path):
-        by_json = {(f.serialization_alias or name): f for name, f in model.model_fields.items()}
-        f = by_json.get(field)
-        if f is None:
-            raise KubectlError(f'field "{field}" does not exist')
-        sub = _model_of(f.annotation)
-        if i == len(path) - 1:
-            out += f"FIELD: {field} <{_type_name(f.annotation)}>\n\n"
-        description = "\n".join(d for d in (f.description or "", _doc(sub) if sub else "") if d)
-        model = sub
-        if model is None and i < len(path) - 1:
-            raise KubectlError(f'field "{path[i + 1]}" does not exist')
-    out += "DESCRIPTION:\n" + _wrap(description or "<empty>", 76, 4) + "\n    \n"
-    if model is not None:
-        out += "FIELDS:\n"
-        fields = sorted(((f.serialization_alias or name), f) for name, f in model.model_fields.items())
-        for name, f in fields:
-            sub = _model_of(f.annotation)
-            desc = f.description or (_doc(sub) if sub else "") or "<no description>"
-            req = " -required-" if f.is_required() else ""
-            out += f"  {name}\t<{_type_name(f.annotation)}>{req}\n{_wrap(desc, 76, 4)}\n\n"
-    return out
+def explain_text(rt, path: list[str], recursive: bool = False, backend=None, ctx=None) -> str:
+    """The page real kubectl prints, rendered from the same OpenAPI v3 document. On an error,
+    what kubectl had printed before it (the header) goes to ``ctx``'s stdout."""
+    from labkit.minicluster.schema.explain import ExplainError, render
+    doc = _openapi_document(backend, rt)
+    try:
+        return render(doc, rt.group, rt.version, rt.kind, path, recursive)
+    except ExplainError as e:
+        if ctx is not None:
+            ctx.write(e.printed)
+        raise KubectlError(str(e)) from None
 
 
 @command("explain", Flag("recursive", BOOL), Flag("api-version"), Flag("output", STR, "o"),
@@ -190,11 +133,13 @@ def cmd_explain(ctx, p):
     if not p.args:
         raise KubectlError("You must specify the type of resource to explain. Use \"kubectl api-resources\" "
                            "for a complete list of supported resources.")
-    if p.get("recursive"):
-        raise KubectlError("--recursive is not supported by labkit's kubectl explain")
     parts = p.args[0].split(".")
-    rt = resource_for(ctx.backend, parts[0])
-    ctx.write(explain_text(rt, parts[1:]))
+    try:
+        rt = resource_for(ctx.backend, parts[0])
+    except KubectlError as e:  # explain prints the RESTMapper's error without "error: "
+        ctx.err.append(e.message + "\n")
+        return 1
+    ctx.write(explain_text(rt, parts[1:], bool(p.get("recursive")), ctx.backend, ctx))
 
 
 # -- auth -----------------------------------------------------------------------------------------

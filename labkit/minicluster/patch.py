@@ -56,17 +56,23 @@ def merge_patch(target, patch):
     return result
 
 
+#: what kube-apiserver answers for any JSON patch that does not apply (handlers/patch.go
+#: ``applyJSPatch``: ``NewGenericServerResponse(422, ...)`` keeps only its generic message and an
+#: empty ``details``; the json-patch library's own text, ``doc is missing path``, is dropped)
+JSON_PATCH_REJECTED = "the server rejected our request due to an error in our request"
+
+
 def json_patch(target, ops):
-    """RFC 6902 JSON patch; invalid operations become 422 like the API server's."""
+    """RFC 6902 JSON patch. A patch that is not a list is the decoder's 400; one whose
+    operations do not apply (a missing path, a failed ``test``, an unknown ``op``) is the
+    API server's generic 422 ``Invalid``, which says nothing about which operation failed."""
     if not isinstance(ops, list):
         raise errors.bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
     try:
         return jsonpatch.apply_patch(target, ops)
-    except jsonpatch.JsonPatchTestFailed as e:
-        raise errors.invalid("", "", [{"message": f"the server rejected our request due to an error in our request: {e}"}])
-    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, KeyError, IndexError, TypeError) as e:
-        raise errors.ApiError(errors.status(422, "Invalid",
-                                            f"the server rejected our request due to an error in our request: {e}"))
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, KeyError, IndexError,
+            TypeError, ValueError, AttributeError):
+        raise errors.ApiError(errors.status(422, "Invalid", JSON_PATCH_REJECTED, {})) from None
 
 
 def strategic_merge_patch(target, patch, path: str = ""):

@@ -12,8 +12,12 @@ kubectl reads them for two things:
 
 Like upstream, every Go struct is a named component (``io.k8s.api.core.v1.PodSpec``) used
 through ``allOf: [{$ref}]``, and a kind's component carries ``x-kubernetes-group-version-kind``.
-Simplifications: no per-field descriptions (only the struct docs labkit's schema has), no
-``required`` lists, and fields typed ``ANY`` (statuses, rarely used sources) are open objects
+Structs and fields carry the API documentation (``description``) and ``required`` lists, taken
+from the official client's models by :mod:`labkit.minicluster.schema.docs`, which also types
+what labkit's tables leave open (statuses, Node spec). In the v3 documents ``IntOrString`` and
+``Quantity`` are ``oneOf`` a number and a string, as upstream (kubectl explain prints
+``<IntOrString>``). Simplifications: no enums, and the description of a struct-typed field is
+missing (the client's models do not have it); free-form fields (``fieldsV1``) are open objects
 (``x-kubernetes-preserve-unknown-fields``).
 """
 from __future__ import annotations
@@ -33,12 +37,17 @@ PACKAGES = {"": "core", "apps": "apps", "batch": "batch", "autoscaling": "autosc
             "policy": "policy"}
 #: lists whose items are kept apart by ``retainKeys`` as well as merged (upstream tags)
 RETAIN_KEYS = {"volumes", "resourceClaims"}
-#: scalar types that upstream documents as their own components
+#: scalar types that upstream documents as their own components (OpenAPI v2 shapes)
 NAMED_SCALARS = {
     "quantity": ("io.k8s.apimachinery.pkg.api.resource.Quantity", {"type": "string"}),
     "intorstring": ("io.k8s.apimachinery.pkg.util.intstr.IntOrString",
                     {"type": "string", "format": "int-or-string"}),
     "v1.Time": (META + "Time", {"type": "string", "format": "date-time"}),
+}
+#: their OpenAPI v3 shapes where they differ (kube-openapi's ``OpenAPIV3OneOfTypes``)
+V3_SCALARS = {
+    "quantity": {"oneOf": [{"type": "string"}, {"type": "number"}]},
+    "intorstring": {"format": "int-or-string", "oneOf": [{"type": "integer"}, {"type": "string"}]},
 }
 _SCALARS = {"string": {"type": "string"}, "bool": {"type": "boolean"},
             "float": {"type": "number", "format": "double"}}
@@ -53,6 +62,7 @@ class Components:
 
     def __init__(self, ref_prefix: str = "#/components/schemas/"):
         self.ref_prefix = ref_prefix
+        self.v3 = ref_prefix.startswith("#/components/")
         self.schemas: dict[str, dict] = {}
         self._names: dict[int, str] = {}
 
@@ -80,7 +90,8 @@ class Components:
             return {"type": "object", "additionalProperties": self.schema(t.elem, group)}
         named = NAMED_SCALARS.get(kind) or NAMED_SCALARS.get(t.go)
         if named:
-            self.schemas.setdefault(named[0], dict(named[1]))
+            shape = V3_SCALARS.get(kind) if self.v3 else None
+            self.schemas.setdefault(named[0], dict(shape or named[1]))
             return {"allOf": [self.ref(named[0])]}
         if kind == "int":
             return {"type": "integer", "format": t.go}
@@ -95,10 +106,14 @@ class Components:
         out: dict = {"type": "object", "properties": {}}
         if obj.doc:
             out["description"] = obj.doc
+        if obj.required:
+            out["required"] = list(obj.required)
         self.schemas[name] = out  # before the fields: structs may refer to themselves
         for field, ftype in obj.fields.items():
             prop = self.schema(ftype, group)
             prop.update(patch_extensions(obj, field, ftype))
+            if field in obj.descriptions:
+                prop["description"] = obj.descriptions[field]
             out["properties"][field] = prop
         return name
 
@@ -129,9 +144,9 @@ def _kinds_in_discovery_order():
 
 def kind_schema(components: Components, rt) -> str:
     """Add the component of one kind (with its GVK) and return its name."""
-    from ..schema import schema_for
-    obj = schema_for(rt)
-    if obj is None:  # a kind labkit's decoder does not type: metadata only, the rest open
+    from ..schema import full_schema
+    obj = full_schema(rt)
+    if obj is None:  # a kind the client does not know either: metadata only, the rest open
         from ..schema.kinds import kind
         obj = kind(f"{rt.version}.{rt.kind}", spec=_ANY_TYPE(), status=_ANY_TYPE())
     name = components.struct(obj, rt.group)

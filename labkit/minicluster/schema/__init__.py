@@ -15,13 +15,15 @@ admission and validation (k8s.io/apimachinery/pkg/runtime/serializer/json, sigs.
 Object keys are walked in sorted order: kubectl converts YAML to JSON through Go maps, so the
 server sees every object's keys sorted, and reports unknown fields in that order.
 
-:func:`explain` renders a kind's fields like a small ``kubectl explain``.
+:func:`explain` renders a kind's page as ``kubectl explain`` does; :func:`full_schema` is the
+kind as the API documents it (descriptions and typed statuses from the official client).
 """
 from __future__ import annotations
 
 import orjson
 
 from .. import errors
+from .docs import documented
 from .kinds import BY_VERSION, KINDS
 from .quantity import QuantityError, parse
 from .types import INT32, Obj, Type
@@ -178,7 +180,7 @@ def _known_clean(schema: Obj, obj: dict) -> bool:
     """:func:`_clean`, remembered per serialized value (a controller creates many identical
     pods; only their generated names differ, and those are added later)."""
     try:
-        key = (schema.go, orjson.dumps(obj))
+        key = (id(schema), orjson.dumps(obj))
     except TypeError:
         return False
     if key in _CLEAN_MEMO:
@@ -192,11 +194,17 @@ def _known_clean(schema: Obj, obj: dict) -> bool:
 
 
 def schema_for(rt) -> Obj | None:
+    """The decoder's table of a kind (None for kinds it does not check)."""
     return BY_VERSION.get((rt.api_version, rt.kind)) or KINDS.get(rt.kind)
 
 
-def _decode(rt, obj) -> list[str]:
-    schema = schema_for(rt)
+def full_schema(rt) -> Obj | None:
+    """The kind as the API documents it: the decoder's table, documented, with what it leaves
+    open (statuses, Node spec...) typed from the official client's models (:mod:`.docs`)."""
+    return documented(rt, schema_for(rt))
+
+
+def _decode(rt, obj, schema) -> list[str]:
     unknown: list[str] = []
     if schema is None or not isinstance(obj, dict) or _known_clean(schema, obj):
         return unknown
@@ -213,14 +221,16 @@ def check_types(rt, obj, fields=None) -> None:
     ``fields`` limits the check to some top-level fields (a status write ignores the spec)."""
     if fields is not None and isinstance(obj, dict):
         obj = {k: v for k, v in obj.items() if k in fields}
-    _decode(rt, obj)
+    _decode(rt, obj, schema_for(rt))
 
 
 def unknown_fields(rt, obj) -> list[str]:
-    """Paths of fields the kind does not have (``["spec.foo", "spec.containers[0].bar"]``).
+    """Paths of fields the kind does not have (``["spec.foo", "spec.containers[0].bar"]``),
+    statuses included (:func:`full_schema`).
 
     Raises the decoder's 400 first if a value has the wrong type (a hard error wins)."""
-    return _decode(rt, obj)
+    full = full_schema(rt) if schema_for(rt) is not None else None
+    return _decode(rt, obj, full)
 
 
 #: The name the API-machinery brief uses; same function.
@@ -234,17 +244,6 @@ def strict_error(unknown: list[str]) -> errors.ApiError:
 
 
 # -- explain ------------------------------------------------------------------------------------
-def _type_label(t: Type) -> str:
-    if t.kind == "object":
-        return "Object"
-    if t.kind == "list":
-        return f"[]{_type_label(t.elem)}"
-    if t.kind == "map":
-        return f"map[string]{_type_label(t.elem)}"
-    return {"string": "string", "int": "integer", "bool": "boolean", "float": "number",
-            "quantity": "Quantity", "intorstring": "IntOrString", "any": "Object"}[t.kind]
-
-
 def resolve(kind: str, path: str = "") -> Type | None:
     """The type at a dotted path of a kind (``resolve("Pod", "spec.containers")``)."""
     t: Type | None = KINDS.get(kind)
@@ -257,25 +256,19 @@ def resolve(kind: str, path: str = "") -> Type | None:
     return t
 
 
-def explain(kind: str, path: str = "") -> str:
-    """A ``kubectl explain``-like page: the kind, the field's type and its fields."""
-    t = resolve(kind, path)
-    if t is None:
-        raise errors.bad_request(f'field "{path}" does not exist')
-    lines = [f"KIND:     {kind}", ""]
-    if path:
-        lines += [f"FIELD: {path.split('.')[-1]} <{_type_label(t)}>", ""]
-    inner = t
-    while inner.kind in ("list", "map"):
-        inner = inner.elem
-    if isinstance(inner, Obj):
-        if inner.doc:
-            lines += ["DESCRIPTION:", f"    {inner.doc}", ""]
-        lines.append("FIELDS:")
-        for name, ft in inner.fields.items():
-            lines.append(f"  {name}\t<{_type_label(ft)}>")
-    return "\n".join(lines)
+def explain(kind: str, path: str = "", recursive: bool = False) -> str:
+    """The page ``kubectl explain <kind>.<path>`` prints against labkit's server (the served
+    OpenAPI v3 document rendered by :mod:`.explain`)."""
+    from ..http.openapi import group_version_document
+    from ..resources import REGISTRY
+    from .explain import ExplainError, render
+    rt = REGISTRY.for_name(kind)
+    try:
+        return render(group_version_document(rt.group, rt.version), rt.group, rt.version,
+                      rt.kind, [p for p in path.split(".") if p], recursive)
+    except ExplainError as e:
+        raise errors.bad_request(str(e)) from None
 
 
-__all__ = ["KINDS", "check_types", "unknown_fields", "strict_unknown_fields", "strict_error",
+__all__ = ["KINDS", "check_types", "full_schema", "schema_for", "unknown_fields", "strict_unknown_fields", "strict_error",
            "explain", "resolve"]

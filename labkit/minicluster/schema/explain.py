@@ -35,14 +35,14 @@ def wrap(text: str, limit: int) -> str:
     current = 0
     word: list[str] = []
     space: list[str] = []
+
+    def flush() -> None:  # at a newline or the end: pending spaces only if they still fit
+        out.extend(space if word or current + len(space) <= limit else ())
+        out.extend(word)
+
     for ch in text:
         if ch == "\n":
-            if not word:
-                if current + len(space) <= limit:
-                    out.extend(space)
-            else:
-                out.extend(space)
-                out.extend(word)
+            flush()
             space, word = [], []
             out.append("\n")
             current = 0
@@ -59,12 +59,7 @@ def wrap(text: str, limit: int) -> str:
                 out.append("\n")
                 current = 0
                 space = []
-    if not word:
-        if current + len(space) <= limit:
-            out.extend(space)
-    else:
-        out.extend(space)
-        out.extend(word)
+    flush()
     return "".join(out)
 
 

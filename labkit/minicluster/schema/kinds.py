@@ -1,8 +1,10 @@
 """Schema of each kind the mini cluster serves (k8s.io/api/*/v1 types.go, v1.33).
 
-Simplifications: every ``status`` is typed ``ANY`` (status is written by controllers and
+Simplifications: every ``status`` is typed ``ANY`` here (status is written by controllers and
 kubelets, not by students), and kinds written only by components (Node, Endpoints, Event,
-Lease...) type just their metadata.
+Lease...) type just their metadata. These tables are what every write is decoded with; strict
+decoding of requests, the OpenAPI documents and ``explain`` use a copy in which the official
+client's models type those open places and add the API documentation (:mod:`.docs`).
 """
 from __future__ import annotations
 

@@ -63,12 +63,16 @@ class Obj(Type):
     referencing structs can be declared in any order.
     """
 
-    __slots__ = ("fields", "doc")
+    __slots__ = ("fields", "doc", "descriptions", "required")
 
     def __init__(self, go: str, doc: str = "", **fields: Type):
         super().__init__(go, "object")
         self.fields: dict[str, Type] = dict(fields)
         self.doc = doc
+        #: field → its API documentation, and the fields the API marks required; filled from
+        #: the official client's models on first use (:mod:`.docs`)
+        self.descriptions: dict[str, str] = {}
+        self.required: tuple[str, ...] = ()
 
     def define(self, **fields: Type) -> "Obj":
         self.fields.update(fields)
