@@ -65,16 +65,19 @@ class ClusterClient:
             kind = self.api.resource(kind).kind
             items = [e for e in items if e["involvedObject"].get("kind") == kind
                      and e["involvedObject"].get("name") == name]
-        rows = [{"time": e.get("lastTimestamp") or e.get("eventTime"),
-                 "first": e.get("firstTimestamp"), "type": e.get("type"), "reason": e.get("reason"),
+        from labkit.minicluster.clock import parse_rfc3339
+        from labkit.minicluster.events import first_seen, last_seen, occurrences, reporter
+        rows = [{"time": last_seen(e), "first": first_seen(e), "type": e.get("type"),
+                 "reason": e.get("reason"),
                  "object": f'{e["involvedObject"].get("kind", "").lower()}/{e["involvedObject"].get("name")}',
-                 "message": e.get("message"), "count": e.get("count", 1),
-                 "source": (e.get("source") or {}).get("component") or e.get("reportingComponent"),
+                 "message": e.get("message"), "count": occurrences(e), "source": reporter(e),
                  "namespace": e["metadata"].get("namespace")}
                 for e in items]
-        df = pd.DataFrame(rows, columns=["time", "first", "type", "reason", "object", "message",
-                                         "count", "source", "namespace"])
-        return df.sort_values(["first", "time"], kind="stable").reset_index(drop=True)
+        # legacy events have whole seconds, new-API ones microseconds: order by the instant
+        rows.sort(key=lambda r: (parse_rfc3339(r["first"]) if r["first"] else 0.0,
+                                 parse_rfc3339(r["time"]) if r["time"] else 0.0))
+        return pd.DataFrame(rows, columns=["time", "first", "type", "reason", "object", "message",
+                                           "count", "source", "namespace"])
 
     # -- writing ----------------------------------------------------------------------------
     def apply(self, source, namespace: str | None = None):

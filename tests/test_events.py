@@ -1,4 +1,4 @@
-"""Who writes Events (labkit/minicluster/events.py).
+"""Who writes Events, and how (labkit/minicluster/events.py, conversion.py).
 
 Upstream: client-go tools/record (EventRecorder, EventCorrelator: repeated events are patched
 with a higher ``count``), cmd/kube-scheduler (events as ``system:kube-scheduler``,
@@ -6,10 +6,24 @@ reportingController ``default-scheduler``), cmd/kube-controller-manager (one eve
 on the controller manager's own client, ``system:kube-controller-manager``, even with
 --use-service-account-credentials), pkg/kubelet (``system:node:<name>``, source host) and
 plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go (eventsRule: create, update, patch).
+kube-scheduler records with the events.k8s.io recorder (client-go tools/events,
+event_recorder.go makeEvent, event_broadcaster.go recordToSink/finishSeries), served through
+both APIs from one storage (pkg/apis/events/v1/conversion.go).
 """
+import os
+import shlex
+import subprocess
+import time
+
+import pytest
+import yaml
+
+from labkit._tools import kubectl_path
 from labkit.minicluster.cluster import MiniCluster
+from labkit.minicluster.conversion import core_to_events_v1, events_v1_to_core
 from labkit.minicluster.events import EventRecorder, identity
 from labkit.minicluster.resources import REGISTRY
+from test_kubectl_oracle import OPENAPI_STUB_WARNING, catch_up, same
 
 
 def _cluster_with_audit():
@@ -38,7 +52,7 @@ def test_each_component_writes_its_events_as_itself():
     c.settle()
     (scheduled,) = _events(c, "Scheduled")
     assert scheduled["reportingComponent"] == "default-scheduler"
-    assert scheduled["source"] == {"component": "default-scheduler"}
+    assert scheduled["source"] == {}  # the new recorder: no source, see below
     (scaled,) = _events(c, "ScalingReplicaSet")
     assert scaled["source"] == {"component": "deployment-controller"}
     (pulled,) = _events(c, "Pulled")
@@ -79,3 +93,225 @@ def test_repeated_event_is_patched_by_its_author():
     assert ev["count"] == 3
     assert writes == [("system:node:node-1", "create"), ("system:node:node-1", "patch"),
                       ("system:node:node-1", "patch")]
+
+
+# -- the scheduler's events.k8s.io recorder ---------------------------------------------------------
+
+def _pod(name="p", **spec):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}], **spec}}
+
+
+def test_scheduler_event_read_through_core_v1():
+    """schedule_one.go: Eventf(assumedPod, nil, Normal, "Scheduled", "Binding", ...) through
+    tools/events: eventTime (MicroTime), reportingController default-scheduler, reportingInstance
+    "<controller>-<hostname>", action; in core/v1 an empty source, null first/lastTimestamp, no
+    count (pkg/apis/events/v1/conversion.go)."""
+    c, writes = _cluster_with_audit()
+    c.apply(_pod())
+    c.settle()
+    (ev,) = _events(c, "Scheduled")
+    assert ev["action"] == "Binding" and ev["type"] == "Normal"
+    assert ev["eventTime"] == "2025-01-01T00:00:00.000000Z"
+    assert ev["reportingComponent"] == "default-scheduler"
+    assert ev["reportingInstance"] == "default-scheduler-control-plane"
+    assert ev["source"] == {} and ev["firstTimestamp"] is None and ev["lastTimestamp"] is None
+    assert "count" not in ev and "series" not in ev and "related" not in ev
+    assert ev["involvedObject"]["kind"] == "Pod" and ev["involvedObject"]["name"] == "p"
+    assert ev["message"] == "Successfully assigned default/p to node-1"
+    assert ev["metadata"]["name"].startswith("p.")
+    # a legacy (kubelet) event next to it keeps the tools/record shape
+    (pulled,) = _events(c, "Pulled")
+    assert pulled["eventTime"] is None and pulled["count"] == 1 and pulled["firstTimestamp"]
+    # the scheduler wrote through events.k8s.io as system:kube-scheduler
+    assert ("system:kube-scheduler", "create") in writes
+
+
+def test_the_same_event_through_events_k8s_io_v1():
+    """Both APIs serve the same stored objects; events.k8s.io/v1 renames the fields
+    (regarding, note, reportingController, deprecatedSource/FirstTimestamp/LastTimestamp/Count)."""
+    c = MiniCluster(nodes=1, seed=3)
+    c.apply(_pod())
+    c.settle()
+    core = {e["metadata"]["name"]: e for e in c.api.list("events", "default")["items"]}
+    new = {e["metadata"]["name"]: e for e in c.api.list("events.events.k8s.io", "default")["items"]}
+    assert core.keys() == new.keys()
+    sched = next(e for e in new.values() if e["reason"] == "Scheduled")
+    assert sched["apiVersion"] == "events.k8s.io/v1"
+    assert sched["regarding"]["name"] == "p" and sched["note"].startswith("Successfully assigned")
+    assert sched["reportingController"] == "default-scheduler"
+    assert sched["deprecatedSource"] == {} and sched["deprecatedFirstTimestamp"] is None
+    assert "deprecatedCount" not in sched and "involvedObject" not in sched
+    pulled = next(e for e in new.values() if e["reason"] == "Pulled")
+    assert pulled["eventTime"] is None and pulled["deprecatedCount"] == 1
+    assert pulled["deprecatedSource"] == {"component": "kubelet", "host": "node-1"}
+    for name, e in core.items():
+        assert events_v1_to_core(core_to_events_v1(e)) == e
+        assert c.api.get("events.events.k8s.io", name, "default") == new[name]
+    # one key space: deleting through one API removes it from the other
+    c.api.delete("events.events.k8s.io", sched["metadata"]["name"], "default")
+    assert sched["metadata"]["name"] not in {e["metadata"]["name"] for e in
+                                             c.api.list("events", "default")["items"]}
+
+
+def test_create_through_events_k8s_io_and_watch_both_views():
+    c = MiniCluster(nodes=0, seed=1, scheduler=False, controllers=[])
+    seen = {"core": [], "v1": []}
+    c.api.watch("events", lambda t, o: seen["core"].append((t, o["apiVersion"])), "default")
+    c.api.watch("events.events.k8s.io", lambda t, o: seen["v1"].append((t, o["apiVersion"])),
+                "default")
+    made = c.api.create("events.events.k8s.io", {
+        "apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "x.1"},
+        "eventTime": "2025-01-01T00:00:00.000000Z", "reportingController": "me",
+        "reportingInstance": "me-1", "action": "Doing", "reason": "Done", "type": "Normal",
+        "note": "hello", "regarding": {"kind": "Pod", "name": "x", "namespace": "default"}},
+        "default")
+    assert made["apiVersion"] == "events.k8s.io/v1" and made["note"] == "hello"
+    core = c.api.get("events", "x.1", "default")
+    assert core["message"] == "hello" and core["reportingComponent"] == "me"
+    assert core["involvedObject"]["name"] == "x" and core["source"] == {}
+    patched = c.api.patch("events.events.k8s.io", "x.1", {"series": {
+        "count": 2, "lastObservedTime": "2025-01-01T00:00:01.000000Z"}}, "strategic", "default")
+    assert patched["series"]["count"] == 2
+    assert c.api.get("events", "x.1", "default")["series"]["count"] == 2
+    assert seen["core"] == [("ADDED", "v1"), ("MODIFIED", "v1")]
+    assert seen["v1"] == [("ADDED", "events.k8s.io/v1"), ("MODIFIED", "events.k8s.io/v1")]
+
+
+def test_isomorphic_events_become_a_series():
+    """event_broadcaster.go recordToSink: the first repeat PATCHes series {count: 2}; later ones
+    only count in the recorder's cache; finishSeries (every 6 min) writes the final count once
+    the series saw no repeat for 6 minutes. The note is not part of the key (getKey)."""
+    c, writes = _cluster_with_audit()
+    pod = c.api.create("pods", _pod("q", nodeName="node-1"), "default")
+    rec = EventRecorder(c.api, c.loop)
+    writes.clear()
+    for i in range(4):
+        rec.eventf(pod, None, "Warning", "FailedScheduling", "Scheduling", f"try {i}",
+                   "default-scheduler", "default-scheduler-control-plane")
+        c.run(10)
+    (ev,) = [e for e in _events(c, "FailedScheduling") if e["involvedObject"]["name"] == "q"]
+    assert ev["message"] == "try 0"
+    assert ev["series"] == {"count": 2, "lastObservedTime": "2025-01-01T00:00:10.000000Z"}
+    mine = lambda: [w for w in writes if w[0] == "system:kube-scheduler"]  # noqa: E731
+    assert mine() == [("system:kube-scheduler", "create"), ("system:kube-scheduler", "patch")]
+    c.run(13 * 60)  # the 6-minute ticks: the series is over, its final count is written
+    (ev,) = [e for e in _events(c, "FailedScheduling") if e["involvedObject"]["name"] == "q"]
+    assert ev["series"] == {"count": 4, "lastObservedTime": "2025-01-01T00:00:30.000000Z"}
+    assert len(mine()) == 3 and not rec._series
+    # the series is over: the same event again starts a new Event
+    rec.eventf(pod, None, "Warning", "FailedScheduling", "Scheduling", "again",
+               "default-scheduler", "default-scheduler-control-plane")
+    assert len([e for e in _events(c, "FailedScheduling")
+                if e["involvedObject"]["name"] == "q"]) == 2
+
+
+def test_preempted_event_names_the_preemptor_as_related():
+    """preemption.go: Eventf(victim, preemptor, Normal, "Preempted", "Preempting",
+    "Preempted by pod <uid> on node <node>")."""
+    c = MiniCluster(nodes=1, seed=2, node_cpu="1")
+    c.apply({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+             "metadata": {"name": "high"}, "value": 1000})
+    c.apply(_pod("low", containers=[{"name": "c", "image": "nginx",
+                                     "resources": {"requests": {"cpu": "800m"}}}]))
+    c.settle()
+    c.apply(_pod("high", priorityClassName="high",
+                 containers=[{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "800m"}}}]))
+    c.settle()
+    (ev,) = _events(c, "Preempted")
+    high = c.api.get("pods", "high", "default")
+    assert ev["action"] == "Preempting" and ev["involvedObject"]["name"] == "low"
+    assert ev["related"]["name"] == "high" and ev["related"]["uid"] == high["metadata"]["uid"]
+    assert ev["message"] == f"Preempted by pod {high['metadata']['uid']} on node node-1"
+
+
+def test_readers_cope_with_both_shapes():
+    """printEvent: LAST SEEN from eventTime when lastTimestamp is unset, SOURCE from
+    reportingComponent/reportingInstance; DescribeEvents: From falls back to
+    reportingController; the client's DataFrame has the scheduler's events too."""
+    c = MiniCluster(nodes=1, seed=3)
+    c.apply(_pod())
+    c.settle()
+    c.run(120)
+    wide = c.kubectl("get events -o wide").stdout
+    line = next(l for l in wide.splitlines() if "Scheduled" in l)
+    assert line.startswith("2m") and "default-scheduler, default-scheduler-control-plane" in line
+    described = c.kubectl("describe pod p").stdout
+    assert "Normal  Scheduled  2m3s  default-scheduler  Successfully assigned default/p to node-1" \
+        in described
+    df = c.events()
+    row = df[df.reason == "Scheduled"].iloc[0]
+    assert row["source"] == "default-scheduler" and row["count"] == 1
+    assert row["first"] == "2025-01-01T00:00:00.000000Z"
+    assert list(df.reason[:2]) == ["Scheduled", "Pulling"]
+
+
+# -- against the real kubectl ---------------------------------------------------------------------
+
+def _oracle_events(c):
+    """A pod with a new-API singleton, a new-API series with a related object, and legacy ones."""
+    api, now = c.api, c.now()
+    pod = api.create("pods", _pod("web", nodeName="node-1"), "default")
+    rec = EventRecorder(api, c.loop)
+    rec.eventf(pod, None, "Normal", "Scheduled", "Binding", "Successfully assigned default/web to node-1",
+               "default-scheduler", "default-scheduler-control-plane")
+    c.run(30)
+    rec.record(pod, "Normal", "Pulled", 'Container image "nginx" already present on machine',
+               "kubelet", host="node-1", field_path="spec.containers{c}")
+    for _ in range(3):
+        rec.record(pod, "Warning", "BackOff", "Back-off restarting failed container c", "kubelet",
+                   host="node-1", field_path="spec.containers{c}")
+        rec.eventf(pod, pod, "Warning", "FailedScheduling", "Scheduling", "0/1 nodes are available",
+                   "default-scheduler", "default-scheduler-control-plane")
+        c.run(45)
+    return now
+
+
+def _real_kubectl(served, kubeconfig, line):
+    """The real kubectl against ``served``, once its virtual clock has caught up with the wall
+    clock (real kubectl measures ages against it)."""
+    with served.lock:
+        catch_up(served)
+    r = subprocess.run([kubectl_path(), *shlex.split(line)], capture_output=True, text=True,
+                       env={**os.environ, "KUBECONFIG": str(kubeconfig)}, timeout=60)
+    return r.stdout, "".join(x for x in r.stderr.splitlines(True)
+                             if not x.startswith(OPENAPI_STUB_WARNING)), r.returncode
+
+
+@pytest.fixture(scope="module")
+def oracle(tmp_path_factory):
+    """(real kubectl on served cluster A, cluster B for labkit's kubectl): the same events."""
+    start = float(int(time.time())) - 1830
+    served, ours = (MiniCluster(nodes=0, scheduler=False, controllers=[], start=start, seed=7)
+                    for _ in range(2))
+    for c in (served, ours):
+        _oracle_events(c)
+    handle = served.serve(time_mode="manual")
+    kubeconfig = tmp_path_factory.mktemp("kube") / "config"
+    handle.write_kubeconfig(kubeconfig)
+    yield (lambda line, stdin=None: _real_kubectl(served, kubeconfig, line)), ours
+    handle.stop()
+
+
+@pytest.mark.parametrize("line", ["describe pod web", "get events", "get events -o wide", "events",
+                                  "events --for pod/web --types=Warning",
+                                  "get events.events.k8s.io", "get events --sort-by=.eventTime",
+                                  "get events --sort-by=.lastTimestamp", "get events -o yaml",
+                                  "get events.events.k8s.io -o yaml", "get events -A"])
+def test_event_views_match_real_kubectl(oracle, line):
+    """kubectl's printEvent (server-side table), DescribeEvents and `kubectl events` over events
+    of both recorders, against the real kubectl v1.37 on the served cluster."""
+    same(oracle, line)
+
+
+def test_yaml_of_a_scheduler_event_through_real_kubectl(oracle):
+    real, _ = oracle
+    out, _, code = real("get events -o yaml")
+    assert code == 0
+    items = yaml.safe_load(out)["items"]
+    sched = next(e for e in items if e["reason"] == "Scheduled")
+    assert sched["source"] == {} and sched["firstTimestamp"] is None and "count" not in sched
+    assert sched["reportingComponent"] == "default-scheduler" and sched["action"] == "Binding"
+    series = next(e for e in items if e["reason"] == "FailedScheduling")
+    # by now (30 minutes on) finishSeries has written the final count
+    assert series["series"]["count"] == 3 and series["related"]["name"] == "web"

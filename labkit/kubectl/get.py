@@ -132,7 +132,7 @@ def _print_tables(ctx, p, groups, wide: bool) -> None:
 
 def sort_objects(objs: list[dict], field: str) -> list[dict]:
     """``--sort-by``: order by a JSONPath field (numbers numerically, text naturally);
-    objects without the field come first."""
+    objects without the field (or with null there) come first."""
     try:
         parsed = jsonpath.parse(jsonpath.relaxed(field))
     except jsonpath.JSONPathError as e:
@@ -140,7 +140,8 @@ def sort_objects(objs: list[dict], field: str) -> list[dict]:
 
     def key(obj):
         try:
-            values = [v for g in jsonpath.find_results(parsed, obj) for v in g]
+            # a null (an unset Time such as a legacy Event's eventTime) counts as missing
+            values = [v for g in jsonpath.find_results(parsed, obj) for v in g if v is not None]
         except jsonpath.JSONPathError:
             values = []
         if not values:

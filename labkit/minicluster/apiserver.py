@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import orjson
 
-from . import defaulting, errors, strategy, validation
+from . import conversion, defaulting, errors, strategy, validation
 from .admission import Admission
 from .objects import clone, dumps, loads
 from .patch import apply_patch
@@ -64,8 +64,18 @@ class APIServer:
 
     def key(self, rt: ResourceType, namespace: str | None, name: str = "") -> str:
         if rt.namespaced and namespace:
-            return f"/registry/{rt.group_resource}/{namespace}/{name}"
-        return f"/registry/{rt.group_resource}/{name}"
+            return f"/registry/{rt.storage or rt.group_resource}/{namespace}/{name}"
+        return f"/registry/{rt.storage or rt.group_resource}/{name}"
+
+    @staticmethod
+    def _in(rt, obj: dict) -> dict:
+        """A request body in its stored form (conversion.py: events.k8s.io/v1 -> core/v1)."""
+        return conversion.to_storage(rt, obj) if rt.storage else obj
+
+    @staticmethod
+    def _out(rt, obj: dict) -> dict:
+        """A stored object as the requested API version shows it."""
+        return conversion.from_storage(rt, obj) if rt.storage else obj
 
     def new_uid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -162,7 +172,7 @@ class APIServer:
     # -- create -----------------------------------------------------------------------------
     def create(self, resource, obj, namespace=None, dry_run=False, user=ADMIN) -> dict:
         rt = self.resource(resource)
-        obj = self._check_body(rt, obj)
+        obj = self._in(rt, self._check_body(rt, obj))
         meta = obj["metadata"]
         ns = self._namespace_for(rt, obj, namespace)
         self._authorize(user, "create", rt, ns)
@@ -190,11 +200,11 @@ class APIServer:
         self.admission.validate("CREATE", rt, obj, None, user, dry_run=dry_run)
         self._stage("validating admission", ", ".join(self.admission.validating_names()))
         if dry_run:
-            return obj
+            return self._out(rt, obj)
         kv = self._store_new(rt, ns, obj)
         meta["resourceVersion"] = str(kv.mod_revision)
         self._stage("etcd", f"PUT {kv.key} at revision {kv.mod_revision}")
-        return obj
+        return self._out(rt, obj)
 
     def _store_new(self, rt, ns, obj):
         """Write a new object. A generated name that collides is drawn again, up to 7 retries
@@ -215,7 +225,7 @@ class APIServer:
         kv = self.store.get(self.key(rt, namespace or "default", name))
         if kv is None:
             raise errors.not_found(rt.plural, name, rt.group)
-        return self._decode(kv)
+        return self._out(rt, self._decode(kv))
 
     def list(self, resource, namespace=None, label_selector=None, field_selector=None,
              resource_version=None, limit=None, continue_=None, user=ADMIN) -> dict:
@@ -229,7 +239,7 @@ class APIServer:
             start_key, revision = self._decode_continue(continue_)
         elif resource_version not in (None, "", "0"):
             revision = int(resource_version)
-        prefix = self.key(rt, ns, "") if ns else f"/registry/{rt.group_resource}/"
+        prefix = self.key(rt, ns, "")
         kvs, rev = self.store.range(prefix, revision)
         items = []
         more = None
@@ -243,6 +253,8 @@ class APIServer:
                     more = items[-1]
                     break
                 items.append(obj)
+        if rt.storage:
+            items = [self._out(rt, obj) for obj in items]
         meta = {"resourceVersion": str(rev)}
         if more is not None:
             last = self.key(rt, more["metadata"].get("namespace"), more["metadata"]["name"])
@@ -268,7 +280,7 @@ class APIServer:
     def update(self, resource, obj, namespace=None, subresource=None, dry_run=False,
                user=ADMIN) -> dict:
         rt = self.resource(resource)
-        obj = self._check_body(rt, obj)
+        obj = self._in(rt, self._check_body(rt, obj))
         ns = self._namespace_for(rt, obj, namespace)
         name = obj["metadata"].get("name")
         if not name:
@@ -287,17 +299,20 @@ class APIServer:
         kv = self.store.get(self.key(rt, ns, name))
         if kv is None:
             raise errors.not_found(rt.plural, name, rt.group)
-        current = self._decode(kv)
+        current = self._out(rt, self._decode(kv))
         patched = apply_patch(current, patch, patch_type)
         if not isinstance(patched, dict):
             raise errors.bad_request("patch produced an invalid object")
-        patched = self._check_body(rt, patched)
+        patched = self._in(rt, self._check_body(rt, patched))
         if patched["metadata"].get("name") != name:
             raise errors.bad_request(f'the name of the object ({patched["metadata"].get("name")}) '
                                      f'does not match the name on the URL ({name})')
         return self._update(rt, patched, kv, subresource, user, dry_run)
 
     def _update(self, rt, obj, kv, subresource, user, dry_run) -> dict:
+        return self._out(rt, self._write(rt, obj, kv, subresource, user, dry_run))
+
+    def _write(self, rt, obj, kv, subresource, user, dry_run) -> dict:
         old = self._decode(kv)
         meta, old_meta = obj["metadata"], old["metadata"]
         rv = meta.get("resourceVersion")
@@ -349,6 +364,11 @@ class APIServer:
     def delete(self, resource, name, namespace=None, propagation_policy=None,
                grace_period_seconds=None, preconditions=None, dry_run=False, user=ADMIN) -> dict:
         rt = self.resource(resource)
+        return self._out(rt, self._delete(rt, name, namespace, propagation_policy,
+                                          grace_period_seconds, preconditions, dry_run, user))
+
+    def _delete(self, rt, name, namespace, propagation_policy, grace_period_seconds,
+                preconditions, dry_run, user) -> dict:
         ns = (namespace or "default") if rt.namespaced else None
         self._authorize(user, "delete", rt, ns, name)
         self.admission.admit_delete(rt, {"metadata": {"name": name, "namespace": ns}}, user)
@@ -429,9 +449,11 @@ class APIServer:
         rt = self.resource(resource)
         ns = namespace if rt.namespaced else None
         self._authorize(user, "watch", rt, ns)
+        if rt.storage:
+            callback = self._converting(rt, callback)
         sel = self._label_selector(label_selector)
         fsel = parse_field_selector(field_selector, rt.kind)
-        prefix = self.key(rt, ns, "") if ns else f"/registry/{rt.group_resource}/"
+        prefix = self.key(rt, ns, "")
         plain = sel is None and fsel.empty()
 
         def match(obj):
@@ -461,6 +483,12 @@ class APIServer:
                     callback("ADDED", obj)
             return self.store.watch(prefix, on_event, rev)
         return self.store.watch(prefix, on_event, int(resource_version))
+
+    def _converting(self, rt, callback):
+        """A watch callback that gets objects in ``rt``'s API version."""
+        def convert(etype, obj):
+            callback(etype, self._out(rt, obj))
+        return convert
 
     # -- subresources -----------------------------------------------------------------------
     def bind(self, name, namespace, node_name, user=ADMIN) -> dict:

@@ -1,36 +1,55 @@
-"""Events: the cluster's diary, written by every component (client-go tools/record).
+"""Events: the cluster's diary, written by every component.
 
 When the scheduler places a pod, a kubelet pulls an image or a controller creates a ReplicaSet,
 it records an ``Event`` object: ``type`` (Normal/Warning), ``reason`` (a CamelCase word such as
-``Scheduled`` or ``BackOff``), a human ``message``, the ``involvedObject`` it is about and the
-``source`` component. ``kubectl describe`` shows the events of an object; ``kubectl get events``
-shows them all.
+``Scheduled`` or ``BackOff``), a human message, the object it is about and who reported it.
+``kubectl describe`` shows the events of an object; ``kubectl get events`` shows them all.
+Events expire after one hour (kube-apiserver ``--event-ttl=1h``).
 
-Repeated identical events are not stored again: the recorder bumps ``count`` and
-``lastTimestamp`` of the existing one (client-go's EventCorrelator), which is why describe shows
-``(x4 over 2m)``. Events expire after one hour (kube-apiserver ``--event-ttl=1h``).
+Two recorders exist upstream, and both are here:
+
+* :meth:`EventRecorder.record` - the **legacy** recorder (client-go ``tools/record``), still
+  used by the kubelet and by kube-controller-manager's controllers. It writes core/v1 Events
+  with ``source.component``, ``firstTimestamp``/``lastTimestamp`` and ``count``. A repeated
+  identical event is not stored again: the recorder bumps ``count`` and ``lastTimestamp`` of
+  the existing one (client-go's EventCorrelator), hence describe's ``(x4 over 2m)``.
+* :meth:`EventRecorder.eventf` - the **new** recorder (client-go ``tools/events``, the
+  events.k8s.io/v1 API), used by kube-scheduler. Its Events carry ``eventTime`` (microsecond
+  precision), ``reportingController``/``reportingInstance`` and an ``action``; read through
+  core/v1 they have an empty ``source`` and no timestamps or count. Repeats of an *isomorphic*
+  event (same type, reason, action, reporter, regarding and related objects - the message does
+  not count) become a ``series``: the second one PATCHes ``series: {count: 2,
+  lastObservedTime}``, later ones only bump the recorder's cached count, which is written every
+  30 minutes and when the series ends (no repeat for 6 minutes).
 
 Each component writes its events with its own credentials, and RBAC's bootstrap policy lets it
-(``eventsRule``: create, patch, update): the scheduler as ``system:kube-scheduler``, a kubelet as
-``system:node:<node>``, and kube-controller-manager's event broadcaster - shared by all its
-controllers, even though each controller otherwise acts as its own service account - as
-``system:kube-controller-manager``. As client-go's recorder, the count of a repeated event is
-kept by the recorder (no read of the Event: the components may not ``get`` events).
+(``eventsRule``: create, patch, update on core and events.k8s.io events): the scheduler as
+``system:kube-scheduler``, a kubelet as ``system:node:<node>``, and kube-controller-manager's
+event broadcaster - shared by all its controllers, even though each controller otherwise acts as
+its own service account - as ``system:kube-controller-manager``. The recorders never read an
+Event back (the components may not ``get`` events): counts live in the recorder.
 
-Simplification: the scheduler's events are written as core/v1 Events with
-``source.component: default-scheduler``; upstream's scheduler uses the events.k8s.io/v1 API.
+Simplification: upstream recorders send from a goroutine, with retries; here the write happens
+at once, and an event the API server refuses is dropped. The mini cluster has no control-plane
+machine: the scheduler's ``reportingInstance`` uses the host name ``control-plane``.
 """
 from __future__ import annotations
 
 from . import errors
 from .apiserver import UserInfo
-from .clock import rfc3339
+from .clock import parse_rfc3339, rfc3339
+from .kubelet.node import micro_time
+from .resources import REGISTRY
 from .upstream import SCHEDULER_NAME as SCHEDULER_COMPONENT
 
 EVENT_TTL_SECONDS = 3600  # kube-apiserver --event-ttl default (cmd/kube-apiserver/app/options)
-
+# client-go tools/events/event_broadcaster.go
+SERIES_FINISH_SECONDS = 6 * 60  # finishTime: a series with no repeat for 6 minutes is over
+SERIES_REFRESH_SECONDS = 30 * 60  # refreshTime: ongoing series are written every 30 minutes
+CONTROL_PLANE_HOST = "control-plane"  # the host name in the scheduler's reportingInstance
 
 AUTHENTICATED = "system:authenticated"
+EVENTS_V1 = REGISTRY.for_kind("events.k8s.io/v1", "Event")
 
 
 def identity(component: str, host: str | None = None) -> UserInfo:
@@ -42,29 +61,61 @@ def identity(component: str, host: str | None = None) -> UserInfo:
     return UserInfo("system:kube-controller-manager", (AUTHENTICATED,))
 
 
+def reference(obj: dict, field_path: str | None = None) -> dict:
+    """An ``ObjectReference`` to ``obj`` (client-go tools/reference GetReference)."""
+    meta = obj.get("metadata", {})
+    ref = {"kind": obj.get("kind"), "namespace": meta.get("namespace"), "name": meta.get("name"),
+           "uid": meta.get("uid"), "apiVersion": obj.get("apiVersion"),
+           "resourceVersion": meta.get("resourceVersion")}
+    if not ref["namespace"]:
+        ref.pop("namespace")
+    if field_path:
+        ref["fieldPath"] = field_path
+    return ref
+
+
+# -- reading events of either recorder (what kubectl's printers do) ------------------------------
+def first_seen(e: dict) -> str | None:
+    """``eventTime`` of a new-API event, else the legacy ``firstTimestamp``."""
+    return e.get("eventTime") or e.get("firstTimestamp")
+
+
+def last_seen(e: dict) -> str | None:
+    """The series' last observation, else ``lastTimestamp``, else ``eventTime`` (SortableEvents)."""
+    return (e.get("series") or {}).get("lastObservedTime") or e.get("lastTimestamp") or \
+        e.get("eventTime") or e.get("firstTimestamp")
+
+
+def occurrences(e: dict) -> int:
+    """``series.count``, else ``count``; a singleton new-API event has neither: 1 (printEvent)."""
+    return (e.get("series") or {}).get("count") or e.get("count") or 1
+
+
+def reporter(e: dict) -> str:
+    """``source.component``, else ``reportingComponent`` (kubectl describe's From column)."""
+    return (e.get("source") or {}).get("component") or e.get("reportingComponent") or \
+        e.get("reportingController") or ""
+
+
 class EventRecorder:
-    """Creates and aggregates core/v1 Events on behalf of components."""
+    """Creates and aggregates Events on behalf of components, with either recorder."""
 
     def __init__(self, api, loop, enabled: bool = True):
         self.api, self.loop, self.enabled = api, loop, enabled
-        self._seen: dict = {}  # correlation key -> [namespace, event name, count]
+        self._seen: dict = {}  # legacy correlation key -> [namespace, event name, count]
+        self._series: dict = {}  # new API: isomorphic key -> cached event (see eventf)
         self._seq = 0
         self._expiry: list = []  # (expiry time, namespace, name, key) in time order
-        self._sweeper = None
+        self._sweeper = self._series_timer = None
+        self._start = loop.clock.now()
 
+    # -- the legacy recorder (tools/record) ------------------------------------------------------
     def record(self, obj: dict, etype: str, reason: str, message: str, component: str,
                host: str | None = None, field_path: str | None = None) -> None:
         if not self.enabled:
             return
-        meta = obj.get("metadata", {})
-        involved = {"kind": obj.get("kind"), "namespace": meta.get("namespace"),
-                    "name": meta.get("name"), "uid": meta.get("uid"),
-                    "apiVersion": obj.get("apiVersion"), "resourceVersion": meta.get("resourceVersion")}
-        if not involved["namespace"]:
-            involved.pop("namespace")
-        if field_path:
-            involved["fieldPath"] = field_path
-        ns = meta.get("namespace") or "default"
+        involved = reference(obj, field_path)
+        ns = involved.get("namespace") or "default"
         corr = (component, host, involved["kind"], ns, involved["name"], involved["uid"],
                 field_path, etype, reason, message)
         now = rfc3339(self.loop.clock.now())
@@ -78,8 +129,7 @@ class EventRecorder:
                 return
             except errors.ApiError:
                 del self._seen[corr]
-        self._seq += 1
-        name = f"{meta.get('name')}.{int(self.loop.clock.now() * 1e9) + self._seq:x}"
+        name = self._name(involved)
         source = {"component": component}
         if host:
             source["host"] = host
@@ -89,15 +139,91 @@ class EventRecorder:
                  "source": source, "firstTimestamp": now, "lastTimestamp": now, "count": 1,
                  "type": etype, "eventTime": None, "reportingComponent": component,
                  "reportingInstance": host or ""}
+        if self._create("events", event, user, corr):
+            self._seen[corr] = [ns, name, 1]
+
+    def _name(self, ref: dict) -> str:
+        """``<object name>.<nanoseconds, hex>`` (one more per event: names never collide)."""
+        self._seq += 1
+        return f"{ref.get('name')}.{int(self.loop.clock.now() * 1e9) + self._seq:x}"
+
+    def _create(self, resource, event: dict, user, key) -> bool:
+        ns, name = event["metadata"]["namespace"], event["metadata"]["name"]
         try:
-            self.api.create("events", event, ns, user=user)
+            self.api.create(resource, event, ns, user=user)
         except errors.ApiError:
-            return  # e.g. the namespace is being deleted: upstream drops the event too
-        self._seen[corr] = [ns, name, 1]
-        self._expiry.append((self.loop.clock.now() + EVENT_TTL_SECONDS, ns, name, corr))
+            return False  # e.g. the namespace is being deleted: upstream drops the event too
+        self._expiry.append((self.loop.clock.now() + EVENT_TTL_SECONDS, ns, name, key))
         if self._sweeper is None:
             self._sweeper = self.loop.call_later(EVENT_TTL_SECONDS, self._sweep, background=True)
+        return True
 
+    # -- the new recorder (tools/events, events.k8s.io/v1) ---------------------------------------
+    def eventf(self, regarding: dict, related: dict | None, etype: str, reason: str, action: str,
+               note: str, controller: str, instance: str) -> None:
+        """``EventRecorder.Eventf(regarding, related, type, reason, action, note)``."""
+        if not self.enabled:
+            return
+        ref = reference(regarding)
+        rel = reference(related) if related is not None else None
+        key = (etype, action, reason, controller, instance, _frozen(ref), _frozen(rel))
+        now = self.loop.clock.now()
+        cached = self._series.get(key)
+        if cached is not None:  # an isomorphic event: part of a series
+            first_repeat = "series" not in cached
+            count = 2 if first_repeat else cached["series"]["count"] + 1
+            cached["series"] = {"count": count, "lastObservedTime": micro_time(now)}
+            if first_repeat:
+                self._write_series(cached, controller)
+            return
+        event = {"apiVersion": "events.k8s.io/v1", "kind": "Event",
+                 "metadata": {"name": self._name(ref), "namespace": ref.get("namespace") or "default"},
+                 "eventTime": micro_time(now), "reportingController": controller,
+                 "reportingInstance": instance, "action": action, "reason": reason,
+                 "regarding": ref, "note": note, "type": etype}
+        if rel is not None:
+            event["related"] = rel
+        self._series[key] = event
+        self._create(EVENTS_V1, event, identity(controller), key)
+        self._arm_series_timer()
+
+    def _write_series(self, event: dict, controller: str) -> None:
+        """PATCH the series; create the whole event again if it is gone (recordEvent)."""
+        meta, user = event["metadata"], identity(controller)
+        try:
+            self.api.patch(EVENTS_V1, meta["name"], {"series": event["series"]}, "strategic",
+                           meta["namespace"], user=user)
+        except errors.ApiError as e:
+            if e.code == 404:
+                self._create(EVENTS_V1, event, user, None)
+
+    def _arm_series_timer(self) -> None:
+        """``wait.Until(finishSeries, 6m)`` and ``wait.Until(refreshExistingEventSeries, 30m)``
+        tick from the recorder's start; the timer only runs while events are cached."""
+        if self._series_timer is None and self._series:
+            ticks = int((self.loop.clock.now() - self._start) // SERIES_FINISH_SECONDS) + 1
+            self._series_timer = self.loop.call_at(
+                self._start + ticks * SERIES_FINISH_SECONDS, self._series_tick, background=True)
+
+    def _series_tick(self) -> None:
+        self._series_timer = None
+        now = self.loop.clock.now()
+        refresh = round((now - self._start) / SERIES_FINISH_SECONDS) % \
+            (SERIES_REFRESH_SECONDS // SERIES_FINISH_SECONDS) == 0
+        for key, event in list(self._series.items()):
+            controller = key[3]
+            if "series" in event:
+                last = parse_rfc3339(event["series"]["lastObservedTime"])
+                over = last < now - SERIES_FINISH_SECONDS
+                if refresh or over:
+                    self._write_series(event, controller)
+                if over:
+                    del self._series[key]
+            elif parse_rfc3339(event["eventTime"]) < now - SERIES_FINISH_SECONDS:
+                del self._series[key]  # a singleton: nothing more to write
+        self._arm_series_timer()
+
+    # -- expiry -----------------------------------------------------------------------------------
     def _sweep(self) -> None:
         """Delete expired events (etcd leases do this upstream)."""
         self._sweeper = None
@@ -111,3 +237,7 @@ class EventRecorder:
                 pass
         if self._expiry:
             self._sweeper = self.loop.call_at(self._expiry[0][0], self._sweep, background=True)
+
+
+def _frozen(ref: dict | None):
+    return None if ref is None else tuple(sorted(ref.items()))

@@ -6,7 +6,7 @@ asking for them fails exactly as on a real cluster, with ``no matches for kind``
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import errors
 
@@ -23,6 +23,8 @@ class ResourceType:
     subresources: tuple = ()
     verbs: tuple = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
     singular: str = field(default="")
+    #: the ``group_resource`` whose storage this API shares ("" = its own); see conversion.py
+    storage: str = field(default="")
 
     @property
     def api_version(self) -> str:
@@ -101,7 +103,8 @@ _BUILTIN = [
     _r("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False),
     # others the control plane uses
     _r("coordination.k8s.io", "v1", "Lease", "leases", True),
-    _r("events.k8s.io", "v1", "Event", "events", True, ["ev"]),
+    # the same objects as core/v1 Events, in the same storage (pkg/registry/events)
+    replace(_r("events.k8s.io", "v1", "Event", "events", True, ["ev"]), storage="events"),
     _r("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", True, ["pdb"], sub=["status"]),
     _r("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, ["pc"]),
     _r("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", False,

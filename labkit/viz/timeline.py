@@ -10,14 +10,14 @@ from .diagram import COLORS, Diagram, esc, new_graph, node_id, plural
 
 
 def _from_event(e: dict) -> dict:
-    inv = e.get("involvedObject") or e.get("regarding") or {}
-    return {"time": e.get("lastTimestamp") or e.get("eventTime") or e.get("firstTimestamp") or "",
-            "first": e.get("firstTimestamp") or e.get("eventTime") or "",
+    from labkit.minicluster.conversion import as_core_event
+    from labkit.minicluster.events import first_seen, last_seen, reporter
+    e = as_core_event(e)  # an events.k8s.io/v1 Event reads as its core/v1 form
+    inv = e.get("involvedObject") or {}
+    return {"time": last_seen(e) or "", "first": first_seen(e) or "",
             "type": e.get("type") or "Normal", "reason": e.get("reason") or "",
             "object": f"{(inv.get('kind') or '').lower()}/{inv.get('name', '')}",
-            "message": e.get("message") or e.get("note") or "",
-            "source": (e.get("source") or {}).get("component") or e.get("reportingComponent")
-            or e.get("reportingController") or "?"}
+            "message": e.get("message") or "", "source": reporter(e) or "?"}
 
 
 def event_rows(events) -> list[dict]:
@@ -34,7 +34,17 @@ def event_rows(events) -> list[dict]:
                 for e in events]
     for r in rows:
         r["first"] = str(r.get("first") or r.get("time") or "")
-    return sorted(rows, key=lambda r: r["first"])  # stable: same-second events keep their order
+    return sorted(rows, key=_instant)  # stable: same-second events keep their order
+
+
+def _instant(row: dict):
+    """Order by the instant, not the text: legacy times have whole seconds, new-API ones
+    (``eventTime``) microseconds."""
+    from labkit.minicluster.clock import parse_rfc3339
+    try:
+        return parse_rfc3339(row["first"])
+    except ValueError:
+        return float("-inf") if not row["first"] else float("inf")
 
 
 def _clock(ts: str) -> str:

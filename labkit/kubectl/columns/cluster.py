@@ -88,13 +88,19 @@ EVENT = [("Last Seen", "string", "", 0), ("Type", "string", "", 0), ("Reason", "
 
 
 def event_source(e: dict) -> str:
+    """formatEventSource: ``component, host``, from ``reportingComponent``/``reportingInstance``
+    when ``source`` is empty (events of the events.k8s.io recorder)."""
     src = e.get("source") or {}
-    component = src.get("component") or e.get("reportingController") or ""
+    component = src.get("component") or e.get("reportingComponent") or ""
     host = src.get("host") or e.get("reportingInstance") or ""
     return f"{component}, {host}" if host else component
 
 
 def event(e: dict, now) -> list:
+    """printEvent; an events.k8s.io/v1 Event is printed from its core/v1 form, as the API server
+    converts both to the same internal object before printing."""
+    from labkit.minicluster.conversion import as_core_event
+    e = as_core_event(e)
     first = since(e.get("firstTimestamp"), now) if e.get("firstTimestamp") else \
         since(e.get("eventTime"), now)
     last = since(e.get("lastTimestamp"), now) if e.get("lastTimestamp") else first

@@ -151,7 +151,7 @@ def events_section(w: PrefixWriter, events: list[dict] | None, now: float | None
     w.write(1, "----\t------\t----\t----\t-------\n")
     for e in ordered:
         age = event_age(e, now)
-        source = (e.get("source") or {}).get("component") or e.get("reportingController") or ""
+        source = (e.get("source") or {}).get("component") or e.get("reportingComponent") or ""
         message = (e.get("message") or "").strip()
         field_path = (e.get("involvedObject") or {}).get("fieldPath")
         if field_path:

@@ -24,6 +24,7 @@ import random
 
 from ..apiserver import UserInfo
 from ..errors import ApiError
+from ..events import CONTROL_PLANE_HOST
 from ..objects import set_condition
 from ..upstream import (EVENT_NOTE_LENGTH_LIMIT, SCHEDULER_NAME, SCHEDULER_USER,
                         UNSCHEDULABLE_PODS_FLUSH_SECONDS)
@@ -34,7 +35,8 @@ from .plugins.volume_binding import VolumeBinder
 from .preemption import DefaultPreemption
 from .queue import SchedulingQueue
 
-COMPONENT = SCHEDULER_NAME  # events' source.component / reportingController
+COMPONENT = SCHEDULER_NAME  # events' reportingController
+INSTANCE = f"{COMPONENT}-{CONTROL_PLANE_HOST}"  # reportingInstance: controller + "-" + hostname
 TERMINAL = ("Succeeded", "Failed")
 
 
@@ -254,7 +256,7 @@ class Scheduler:
             self.queue.done(info.key)
             return
         if (pod.get("metadata") or {}).get("deletionTimestamp"):
-            self._event(pod, "Warning", "FailedScheduling",
+            self._event(pod, None, "Warning", "FailedScheduling", "Scheduling",
                         f"skip schedule deleting pod: {info.namespace}/{info.name}")
             self.queue.done(info.key)
             return
@@ -288,7 +290,7 @@ class Scheduler:
             return
         self.stats["scheduled"] += 1
         self.queue.done(info.key)
-        self._event(pod, "Normal", "Scheduled",
+        self._event(pod, None, "Normal", "Scheduled", "Binding",
                     f"Successfully assigned {info.namespace}/{info.name} to {node}")
 
     def prebind_failed(self, qp, info, pod, message: str) -> None:
@@ -324,14 +326,15 @@ class Scheduler:
                 self.api.delete("pods", v.name, v.namespace, user=self.user)
             except ApiError:
                 continue
-            self._event(v.pod, "Normal", "Preempted", f"Preempted by pod {info.uid} on node {node}")
+            self._event(v.pod, info.pod, "Normal", "Preempted", "Preempting",
+                        f"Preempted by pod {info.uid} on node {node}")
         for other in list(self.snapshot.nominated.get(node, {}).values()):
             if other.priority < info.priority:
                 self._patch_status(other.pod, None, "")
 
     def _report(self, pod, reason: str, message: str, nominated) -> None:
         """FailedScheduling event and the PodScheduled=False condition (handleSchedulingFailure)."""
-        self._event(pod, "Warning", "FailedScheduling", truncate(message))
+        self._event(pod, None, "Warning", "FailedScheduling", "Scheduling", truncate(message))
         self._patch_status(pod, (reason, message), nominated)
 
     def _patch_status(self, pod, condition, nominated) -> None:
@@ -354,8 +357,10 @@ class Scheduler:
         except ApiError:
             pass
 
-    def _event(self, obj, etype: str, reason: str, message: str) -> None:
-        self.recorder.record(obj, etype, reason, message, COMPONENT)
+    def _event(self, obj, related, etype: str, reason: str, action: str, note: str) -> None:
+        """``fwk.EventRecorder().Eventf(...)``: kube-scheduler records with the events.k8s.io
+        recorder (cmd/kube-scheduler/app/server.go NewEventBroadcasterAdapter)."""
+        self.recorder.eventf(obj, related, etype, reason, action, note, COMPONENT, INSTANCE)
 
     def _log(self, result, traced: bool) -> None:
         if self.explain_log is None:
