@@ -178,3 +178,21 @@ def test_informer_shares_equal_subtrees_between_pods_and_versions():
     assert fresh is not a and fresh["spec"] is spec_before  # unchanged part: the same object
     assert fresh["status"]["conditions"][0]["reason"] == "Changed"
     assert a["status"]["conditions"][0].get("reason") != "Changed"  # old version untouched
+
+
+def test_node_registration_does_not_rescan_all_nodes():
+    """Joining a node costs O(1) node reads: its pod CIDR comes from the allocator, ranges that
+    nodes already carry are taken as they appear (nodeipam's range allocator keeps a bitmap,
+    pkg/controller/nodeipam/ipam/range_allocator.go), not by listing every node per join."""
+    from labkit.minicluster.cluster import MiniCluster
+    c = MiniCluster(nodes=3, seed=0, events=False)
+    nodes = c.informers["nodes"]
+    calls = []
+    original = nodes.list
+    nodes.list = lambda *a, **k: calls.append(1) or original(*a, **k)
+    for i in range(40):
+        c.add_node(f"extra-{i}")
+    c.settle()
+    assert len(calls) <= 5
+    cidrs = [n["spec"].get("podCIDR") for n in c.list("nodes")]
+    assert len(cidrs) == 43 and None not in cidrs and len(set(cidrs)) == 43
