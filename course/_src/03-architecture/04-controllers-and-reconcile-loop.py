@@ -166,7 +166,10 @@ def on_pod(change, pod):
 
 def on_event(change, event):
     if change == "ADDED":
-        log.append({"time": round(cluster.now() - start, 3), "source": event["source"]["component"],
+        # legacy events name their author in source.component, the scheduler's (events.k8s.io
+        # API) in reportingComponent
+        author = event["source"].get("component") or event["reportingComponent"]
+        log.append({"time": round(cluster.now() - start, 3), "source": author,
                     "what": f"{event['reason']} {event['involvedObject']['kind'].lower()}/"
                             f"{event['involvedObject']['name']}",
                     "detail": event["message"]})
