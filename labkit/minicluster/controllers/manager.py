@@ -11,6 +11,7 @@ import importlib
 CONTROLLERS: list[tuple[str, str]] = [
     ("namespace", ".namespace:NamespaceController"),
     ("serviceaccount", ".serviceaccount:ServiceAccountController"),
+    ("serviceaccount-token", ".serviceaccount_tokens:TokensController"),
     ("garbagecollector", ".garbagecollector:GarbageCollector"),
     ("nodelifecycle", ".nodelifecycle:NodeLifecycleController"),
     ("taint-eviction-controller", ".taint_eviction:TaintEvictionController"),

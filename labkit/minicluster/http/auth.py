@@ -2,25 +2,114 @@
 
 kube-apiserver supports several authenticators (client certificates, bearer tokens, OIDC...).
 The mini cluster uses static bearer tokens, like ``--token-auth-file``, plus ServiceAccount
-tokens issued through the TokenRequest API (``kubectl create token NAME``). A request without a
-valid token is answered ``401 Unauthorized``; what an authenticated user may do is RBAC's call.
+tokens issued through the TokenRequest API (``kubectl create token NAME``), plus the long-lived
+tokens the token controller writes into Secrets of type ``kubernetes.io/service-account-token``
+(see :class:`LegacyTokenValidator`). A request without a valid token is answered
+``401 Unauthorized``; what an authenticated user may do is RBAC's call.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import secrets
 
 import yaml
 
 from ..apiserver import ADMIN, UserInfo
+from ..controllers import serviceaccount_tokens as sa_tokens
+from ..errors import ApiError
+
+log = logging.getLogger("labkit.http.auth")
+
+
+def service_account_user(namespace: str, name: str, uid: str = "") -> UserInfo:
+    """The user a ServiceAccount token authenticates as (serviceaccount.UserInfo)."""
+    return UserInfo(f"system:serviceaccount:{namespace}:{name}",
+                    ("system:serviceaccounts", f"system:serviceaccounts:{namespace}",
+                     "system:authenticated"), uid)
+
+
+class InvalidToken(Exception):
+    """Why a well-signed legacy token is refused (upstream logs it; the client sees 401)."""
+
+
+class LegacyTokenValidator:
+    """kube-apiserver's check of a Secret-based token (pkg/serviceaccount/legacy.go, v1.33).
+
+    A signature alone is not enough: the token is only good while its Secret exists (not being
+    deleted) and still holds these exact bytes, and while the ServiceAccount exists with the UID
+    the token names. Deleting the Secret therefore revokes the token. A Secret labelled
+    ``kubernetes.io/legacy-token-invalid-since`` (by the legacy token cleaner) is refused. Each
+    successful use labels the Secret ``kubernetes.io/legacy-token-last-used: <today>`` unless it
+    already says today (or tomorrow), so the label is written at most once a day.
+    """
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+
+    def validate(self, token: str, claims: dict) -> UserInfo:
+        ns = claims.get("kubernetes.io/serviceaccount/namespace")
+        secret_name = claims.get("kubernetes.io/serviceaccount/secret.name")
+        sa_name = claims.get("kubernetes.io/serviceaccount/service-account.name")
+        sa_uid = claims.get("kubernetes.io/serviceaccount/service-account.uid")
+        for claim, value in (("namespace", ns), ("secretName", secret_name),
+                             ("serviceAccountName", sa_name), ("serviceAccountUID", sa_uid)):
+            if not value:
+                raise InvalidToken(f"{claim} claim is missing")
+        if claims.get("sub") != f"system:serviceaccount:{ns}:{sa_name}":
+            raise InvalidToken("sub claim is invalid")
+        secret = self._get("secrets", secret_name, ns, "Token has been invalidated")
+        if secret["metadata"].get("deletionTimestamp"):
+            raise InvalidToken("Token has been invalidated")
+        if (secret.get("data") or {}).get("token") != sa_tokens._b64text(token):
+            raise InvalidToken("Token does not match server's copy")
+        sa = self._get("serviceaccounts", sa_name, ns,
+                       f'serviceaccounts "{sa_name}" not found')
+        if sa["metadata"].get("deletionTimestamp"):
+            raise InvalidToken(f"ServiceAccount {ns}/{sa_name} has been deleted")
+        if sa["metadata"]["uid"] != sa_uid:
+            raise InvalidToken(f"ServiceAccount UID ({sa['metadata']['uid']}) does not match "
+                               f"claim ({sa_uid})")
+        if (secret["metadata"].get("labels") or {}).get(sa_tokens.INVALID_SINCE_LABEL):
+            self._mark_used(secret)
+            raise InvalidToken(
+                f"the token in secret {ns}/{secret_name} for service account {ns}/{sa_name} has "
+                "been marked invalid. Use tokens from the TokenRequest API or manually created "
+                "secret-based tokens, or remove the "
+                f"'{sa_tokens.INVALID_SINCE_LABEL}' label from the secret to temporarily allow "
+                "use of this token")
+        self._mark_used(secret)
+        return service_account_user(ns, sa_name, sa_uid)
+
+    def _get(self, resource, name, namespace, message):
+        try:
+            return self.cluster.api.get(resource, name, namespace)
+        except ApiError:
+            raise InvalidToken(message) from None
+
+    def _mark_used(self, secret: dict) -> None:
+        """patchSecretWithLastUsedDate: a merge patch carrying the UID as a precondition."""
+        now = self.cluster.clock.now()
+        today, tomorrow = sa_tokens.date_of(now), sa_tokens.date_of(now + 86400)
+        m = secret["metadata"]
+        if (m.get("labels") or {}).get(sa_tokens.LAST_USED_LABEL) in (today, tomorrow):
+            return
+        patch = {"metadata": {"uid": m["uid"], "labels": {sa_tokens.LAST_USED_LABEL: today}}}
+        try:
+            self.cluster.api.patch("secrets", m["name"], patch, "merge", m["namespace"],
+                                   user=sa_tokens.APISERVER_USER)
+        except ApiError as e:
+            log.info("failed to label legacy token %s/%s with last-used date: %s",
+                     m["namespace"], m["name"], e)
 
 
 class TokenAuthenticator:
     """Maps bearer tokens to users."""
 
-    def __init__(self, seed_material: str | None = None):
+    def __init__(self, seed_material: str | None = None, cluster=None):
         self._tokens: dict[str, UserInfo] = {}
+        self.legacy = LegacyTokenValidator(cluster) if cluster is not None else None
         # The admin token is random per server: nothing else on this machine can guess it.
         self.admin_token = self.issue(ADMIN, secrets.token_hex(16) if seed_material is None
                                       else hashlib.sha256(seed_material.encode()).hexdigest()[:32])
@@ -32,10 +121,7 @@ class TokenAuthenticator:
 
     def service_account_token(self, namespace: str, name: str) -> str:
         """A token for ``system:serviceaccount:<ns>:<name>`` (TokenRequest API)."""
-        user = UserInfo(f"system:serviceaccount:{namespace}:{name}",
-                        ("system:serviceaccounts", f"system:serviceaccounts:{namespace}",
-                         "system:authenticated"))
-        return self.issue(user)
+        return self.issue(service_account_user(namespace, name))
 
     def user_token(self, name: str, groups=()) -> str:
         return self.issue(UserInfo(name, tuple(groups) + ("system:authenticated",)))
@@ -43,7 +129,23 @@ class TokenAuthenticator:
     def authenticate(self, authorization_header: str | None) -> UserInfo | None:
         if not authorization_header or not authorization_header.startswith("Bearer "):
             return None
-        return self._tokens.get(authorization_header[len("Bearer "):].strip())
+        token = authorization_header[len("Bearer "):].strip()
+        user = self._tokens.get(token)
+        if user is None and self.legacy is not None and token.count(".") == 2:
+            user = self._legacy_user(token)
+        return user
+
+    def _legacy_user(self, token: str) -> UserInfo | None:
+        """A JWT: verify the signature and issuer, then check it against the cluster."""
+        claims = sa_tokens.verify(token)
+        if claims is None or claims.get("iss") != sa_tokens.LEGACY_ISSUER:
+            return None
+        with self.legacy.cluster.lock:
+            try:
+                return self.legacy.validate(token, claims)
+            except InvalidToken as e:
+                log.info("legacy service account token rejected: %s", e)
+                return None
 
 
 def kubeconfig(server: str, token: str, ca_pem: bytes, cluster_name: str = "labkit",

@@ -142,7 +142,8 @@ def serve(cluster, host: str = "127.0.0.1", port: int = 0, time_mode: str = "rea
     """Start serving ``cluster`` on ``host:port`` (0 = any free port) in a background thread."""
     if time_mode not in ("realtime", "settle", "manual"):
         raise ValueError(f"time_mode must be realtime, settle or manual, not {time_mode!r}")
-    handle = ServerHandle(cluster, host, port, time_mode, speed, TokenAuthenticator(token_seed))
+    handle = ServerHandle(cluster, host, port, time_mode, speed,
+                          TokenAuthenticator(token_seed, cluster))
     handle.start()
     if kubeconfig_path is not None:
         handle.write_kubeconfig(kubeconfig_path)

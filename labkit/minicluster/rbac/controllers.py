@@ -105,6 +105,10 @@ CONTROLLER_ROLES: dict[str, list[dict]] = {
         rule(("create",), ("",), ("serviceaccounts",)), events()],
     "root-ca-cert-publisher": [
         rule(("create", "update"), ("",), ("configmaps",)), events()],
+    "legacy-service-account-token-cleaner": [
+        rule(("get",), ("",), ("configmaps",),
+             ("kube-apiserver-legacy-service-account-token-tracking",)),
+        rule(("patch", "delete"), ("",), ("secrets",))],
     "resourcequota-controller": [
         rule(("list", "watch"), ANY, ANY),
         rule(("update",), ("",), ("resourcequotas/status",)), events()],
