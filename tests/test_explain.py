@@ -3,12 +3,17 @@
 The real kubectl v1.37 binary renders explain pages from the ``/openapi/v3`` document labkit's
 server serves (k8s.io/kubectl/pkg/explain/v2/templates/plaintext.tmpl); labkit's own kubectl
 renders the same document with :mod:`labkit.minicluster.schema.explain`. Both must print the
-same bytes. The descriptions come from the official client's models (the API documentation
-kube-apiserver serves, k8s.io/api/*/types.go comments).
+same bytes. The descriptions come from upstream's v1.33 definitions shipped by
+kubernetes-validate (the API documentation kube-apiserver serves, k8s.io/api/*/types.go
+comments), so the pages are also what ``kubectl explain`` prints against a real v1.33 cluster,
+but for enums (``ENUM:``/``enum:`` lines and "Possible enum values" paragraphs), which those
+definitions lack.
 """
 import json
 import os
+import re
 import subprocess
+import sys
 import time
 
 import pytest
@@ -28,6 +33,7 @@ PATHS = [
     "statefulset", "svc.spec.ports", "node.spec", "node.status", "job.status", "pv.spec --recursive",
     "hpa.spec.metrics", "cronjob.spec.jobTemplate.spec --recursive", "lease", "events",
     "ingress.spec.rules.http.paths.backend", "pod.spec.nope", "pod.spec.restartPolicy.foo", "foo",
+    "pod.spec", "service.spec.type", "pod.metadata.uid", "deploy.spec.template.spec.os",
 ]
 
 
@@ -87,7 +93,7 @@ def test_recursive_tree_types(served):
 
 
 def test_node_manifest_applies_without_openapi_warning(served):
-    """Node ``spec`` is typed from the client's V1NodeSpec: kubectl apply's patch computation
+    """Node ``spec`` is typed from upstream's io.k8s.api.core.v1.NodeSpec: kubectl apply's patch computation
     finds every field (a real cluster prints no ``error calculating patch`` warning)."""
     _, real = served
     node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "extra", "labels": {"a": "b"}},
@@ -165,8 +171,153 @@ def test_wrap_is_go_wordwrap():
 
 
 def test_cluster_start_does_not_load_the_documentation():
-    """The documented schemas are built on the first OpenAPI/explain/strict request only."""
-    from labkit.minicluster.schema import docs
-    before = set(docs._FULL)
-    MiniCluster(nodes=2).settle()
-    assert set(docs._FULL) == before
+    """The definitions are read, and the documented schemas built, on the first
+    OpenAPI/explain/strict request only (a fresh interpreter: this module has loaded them)."""
+    code = ("from labkit.minicluster.cluster import MiniCluster\n"
+            "from labkit.minicluster.schema import docs\n"
+            "MiniCluster(nodes=2).settle()\n"
+            "print(docs._DEFS is None, docs._FULL == {}, docs._BUILT == {})\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout == "True True True\n", out.stderr
+
+
+#: ``kubectl explain pod`` against a real v1.33 cluster (kube-apiserver's /openapi/v3/api/v1)
+REAL_POD = """KIND:       Pod
+VERSION:    v1
+
+DESCRIPTION:
+    Pod is a collection of containers that can run on a host. This resource is
+    created by clients and scheduled onto hosts.
+    
+FIELDS:
+  apiVersion\t<string>
+    APIVersion defines the versioned schema of this representation of an object.
+    Servers should convert recognized schemas to the latest internal value, and
+    may reject unrecognized values. More info:
+    https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
+
+  kind\t<string>
+    Kind is a string value representing the REST resource this object
+    represents. Servers may infer this from the endpoint the client submits
+    requests to. Cannot be updated. In CamelCase. More info:
+    https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
+
+  metadata\t<ObjectMeta>
+    Standard object's metadata. More info:
+    https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
+
+  spec\t<PodSpec>
+    Specification of the desired behavior of the pod. More info:
+    https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
+
+  status\t<PodStatus>
+    Most recently observed status of the pod. This data may not be up to date.
+    Populated by the system. Read-only. More info:
+    https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
+
+
+"""
+
+#: ``kubectl explain deployment.spec.strategy --recursive`` against a real v1.33 cluster:
+#: DeploymentStrategyType is a ``+enum`` type, so its field carries an ``enum:`` line
+REAL_STRATEGY = """GROUP:      apps
+KIND:       Deployment
+VERSION:    v1
+
+FIELD: strategy <DeploymentStrategy>
+
+
+DESCRIPTION:
+    The deployment strategy to use to replace existing pods with new ones.
+    DeploymentStrategy describes how to replace existing pods with new ones.
+    
+FIELDS:
+  rollingUpdate\t<RollingUpdateDeployment>
+    maxSurge\t<IntOrString>
+    maxUnavailable\t<IntOrString>
+  type\t<string>
+  enum: Recreate, RollingUpdate
+
+"""
+
+#: ``kubectl explain pod.metadata.uid`` against a real v1.33 cluster: a paragraph break
+REAL_UID = """KIND:       Pod
+VERSION:    v1
+
+FIELD: uid <string>
+
+
+DESCRIPTION:
+    UID is the unique in time and space value for this object. It is typically
+    generated by the server on successful creation of a resource and is not
+    allowed to change on PUT operations.
+    
+    Populated by the system. Read-only. More info:
+    https://kubernetes.io/docs/concepts/overview/working-with-objects/names#uids
+    
+
+"""
+
+
+def without_enums(page: str) -> str:
+    """A real page minus what the definitions cannot give: ``enum:`` lines (the documented gap)."""
+    return re.sub(r"(?m)^ *enum: .*\n", "", page)
+
+
+@pytest.mark.parametrize("line, real", [("pod", REAL_POD), ("pod.metadata.uid", REAL_UID),
+                                        ("deployment.spec.strategy --recursive", REAL_STRATEGY)])
+def test_pages_are_those_of_a_real_v1_33_cluster(served, line, real):
+    """Descriptions of struct-typed fields (``metadata``, ``spec``, ``status``) and paragraph
+    breaks as upstream; only enums are missing (kubernetes-validate's definitions drop them)."""
+    cluster, _ = served
+    assert run(cluster, "explain " + line).stdout == without_enums(real)
+
+
+def test_struct_typed_fields_are_described(served):
+    """A field whose type is a struct prints its own description, then the struct's (the
+    template's ``description`` follows ``allOf``): no ``<no description>`` anywhere."""
+    cluster, _ = served
+    spec = run(cluster, "explain pod.spec").stdout
+    assert "DESCRIPTION:\n    Specification of the desired behavior of the pod. More info:\n    " \
+        "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md" \
+        "#spec-and-status\n    PodSpec is a description of a pod.\n" in spec
+    assert "  affinity\t<Affinity>\n    If specified, the pod's scheduling constraints\n" in spec
+    status = run(cluster, "explain node.status").stdout
+    assert "Most recently observed status of the node." in status
+    assert "  capacity\t<map[string]Quantity>\n    Capacity represents the total resources" in status
+    for line in ("pod", "pod.spec", "pod.spec.containers", "node.status", "deployment.spec",
+                 "service.spec", "job.spec", "hpa.spec"):
+        assert "<no description>" not in run(cluster, "explain " + line).stdout, line
+
+
+def test_types_from_the_definitions():
+    """int32/int64 from ``format``, Quantity/IntOrString/Time from references: a status value
+    of the wrong type is the decoder's 400, worded as Go's (v1.NodeStatus images sizeBytes is
+    an int64, ControllerRevision revision too)."""
+    from labkit.minicluster.errors import ApiError
+    node = REGISTRY.for_name("nodes")
+    full = full_schema(node)
+    images = full.fields["status"].fields["images"].elem
+    assert images.go == "v1.ContainerImage" and images.fields["sizeBytes"].go == "int64"
+    assert full.fields["status"].fields["capacity"].elem.go == "resource.Quantity"
+    assert full_schema(REGISTRY.for_name("controllerrevisions")).fields["revision"].go == "int64"
+    assert unknown_fields(node, {"status": {"images": [{"names": ["a"], "sizeBytes": 1 << 40}]}}) == []
+    with pytest.raises(ApiError) as e:
+        unknown_fields(node, {"status": {"capacity": {"cpu": "lots"}}})
+    assert e.value.code == 400 and "quantities must match the regular expression" in e.value.status["message"]
+    with pytest.raises(ApiError) as e:
+        unknown_fields(node, {"status": {"images": [{"sizeBytes": "big"}]}})
+    assert e.value.status["message"] == ('Node in version "v1" cannot be handled as a Node: json: cannot '
+                                         'unmarshal string into Go struct field ContainerImage.status.images'
+                                         '.sizeBytes of type int64')
+
+
+def test_components_are_named_after_upstream_definitions():
+    """Structs a non-core kind reaches are named in their own package, as upstream
+    (``io.k8s.api.core.v1.PodTemplateSpec`` in the apps/v1 document)."""
+    schemas = group_version_document("apps", "v1")["components"]["schemas"]
+    assert "io.k8s.api.core.v1.PodTemplateSpec" in schemas
+    assert "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" in schemas
+    events = group_version_document("events.k8s.io", "v1")["components"]["schemas"]
+    assert events["io.k8s.api.events.v1.Event"]["required"] == ["eventTime"]
+    assert "io.k8s.api.core.v1.ObjectReference" in events

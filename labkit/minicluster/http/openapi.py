@@ -17,8 +17,8 @@ from ..upstream import KUBERNETES_VERSION
 from .discovery import group_versions
 from .openapi_schemas import all_components, closure
 
-# The documents are built on the first request for them (importing the official client's
-# models to document them takes about half a second) and cached: cluster start pays nothing.
+# The documents are built on the first request for them (reading upstream's definitions to
+# document them takes a few tens of milliseconds) and cached: cluster start pays nothing.
 
 
 def _gv_path(group, version):

@@ -12,13 +12,14 @@ kubectl reads them for two things:
 
 Like upstream, every Go struct is a named component (``io.k8s.api.core.v1.PodSpec``) used
 through ``allOf: [{$ref}]``, and a kind's component carries ``x-kubernetes-group-version-kind``.
-Structs and fields carry the API documentation (``description``) and ``required`` lists, taken
-from the official client's models by :mod:`labkit.minicluster.schema.docs`, which also types
-what labkit's tables leave open (statuses, Node spec). In the v3 documents ``IntOrString`` and
-``Quantity`` are ``oneOf`` a number and a string, as upstream (kubectl explain prints
-``<IntOrString>``). Simplifications: no enums, and the description of a struct-typed field is
-missing (the client's models do not have it); free-form fields (``fieldsV1``) are open objects
-(``x-kubernetes-preserve-unknown-fields``).
+Structs and fields carry the API documentation (``description``, struct-typed fields included)
+and ``required`` lists, taken from upstream's v1.33 definitions by
+:mod:`labkit.minicluster.schema.docs`, which also types what labkit's tables leave open
+(statuses, Node spec) and names each struct's component after its definition. In the v3
+documents ``IntOrString`` and ``Quantity`` are ``oneOf`` a number and a string, as upstream
+(kubectl explain prints ``<IntOrString>``). Simplifications: no enums (nor their "Possible enum
+values" text), ``Quantity``/``IntOrString`` without their own description (the definitions lack
+both); free-form fields (``fieldsV1``) are open objects (``x-kubernetes-preserve-unknown-fields``).
 """
 from __future__ import annotations
 
@@ -70,12 +71,14 @@ class Components:
         return {"$ref": self.ref_prefix + name}
 
     def name_of(self, obj: Obj, group: str) -> str:
-        """``io.k8s.api.apps.v1.DeploymentSpec``: the struct's package is the group of the
-        first kind that reaches it (kinds are visited core group first)."""
+        """``io.k8s.api.apps.v1.DeploymentSpec``: the upstream definition the struct documents,
+        else (a struct upstream does not have) the package of the first kind that reaches it."""
         if id(obj) in self._names:
             return self._names[id(obj)]
+        from ..schema.docs import component_name
         version, _, struct = obj.go.rpartition(".")
-        name = META + struct if struct in META_STRUCTS else f"io.k8s.api.{package(group)}.{version}.{struct}"
+        name = component_name(obj) or (META + struct if struct in META_STRUCTS else
+                                       f"io.k8s.api.{package(group)}.{version}.{struct}")
         self._names[id(obj)] = name
         return name
 
@@ -146,7 +149,7 @@ def kind_schema(components: Components, rt) -> str:
     """Add the component of one kind (with its GVK) and return its name."""
     from ..schema import full_schema
     obj = full_schema(rt)
-    if obj is None:  # a kind the client does not know either: metadata only, the rest open
+    if obj is None:  # a kind upstream does not define either: metadata only, the rest open
         from ..schema.kinds import kind
         obj = kind(f"{rt.version}.{rt.kind}", spec=_ANY_TYPE(), status=_ANY_TYPE())
     name = components.struct(obj, rt.group)

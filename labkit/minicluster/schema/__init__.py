@@ -16,13 +16,17 @@ Object keys are walked in sorted order: kubectl converts YAML to JSON through Go
 server sees every object's keys sorted, and reports unknown fields in that order.
 
 :func:`explain` renders a kind's page as ``kubectl explain`` does; :func:`full_schema` is the
-kind as the API documents it (descriptions and typed statuses from the official client).
+kind as the API documents it (descriptions and typed statuses from upstream's v1.33
+definitions, :mod:`.docs`).
 """
 from __future__ import annotations
 
 import orjson
 
 from .. import errors
+# the submodule is loaded before ``def explain`` below, so that the function, not the module,
+# is what ``schema.explain`` names (loading a submodule later would rebind the attribute)
+from . import explain as _explain_page  # noqa: F401
 from .docs import documented
 from .kinds import BY_VERSION, KINDS
 from .quantity import QuantityError, parse
@@ -200,7 +204,7 @@ def schema_for(rt) -> Obj | None:
 
 def full_schema(rt) -> Obj | None:
     """The kind as the API documents it: the decoder's table, documented, with what it leaves
-    open (statuses, Node spec...) typed from the official client's models (:mod:`.docs`)."""
+    open (statuses, Node spec...) typed from upstream's definitions (:mod:`.docs`)."""
     return documented(rt, schema_for(rt))
 
 

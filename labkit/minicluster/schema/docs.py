@@ -1,165 +1,159 @@
-"""The API documentation, and the types labkit's tables leave open, from the official client.
+"""The API documentation, and the types labkit's tables leave open, from upstream's definitions.
 
 kube-apiserver serves the Go doc comments of every type and field in its OpenAPI documents;
-``kubectl explain`` prints them. The official Python client (``kubernetes``, generated from the
-same documents) carries them on its pydantic models: ``V1PodSpec.model_fields[
-"active_deadline_seconds"].description``, with the JSON name as ``serialization_alias``.
+``kubectl explain`` prints them. The package ``kubernetes-validate`` ships those definitions for
+each Kubernetes minor version, converted to JSON Schema: ``kubernetes-json-schema/
+v1.33.0-local/_definitions.json``, one entry per Go struct under ``$defs``::
 
-:func:`documented` walks a copy of a kind's schema (the decoder's tables in :mod:`.kinds` and :mod:`.pod`)
-side by side with the client's model of the kind and
+    "io.k8s.api.core.v1.Pod": {"description": "Pod is a collection of containers ...",
+      "properties": {"spec": {"$ref": "#/$defs/io.k8s.api.core.v1.PodSpec",
+                              "description": "Specification of the desired behavior ..."}, ...},
+      "x-kubernetes-group-version-kind": [{"group": "", "kind": "Pod", "version": "v1"}]}
 
-- merges in the descriptions: ``Obj.doc`` (the struct), ``Obj.descriptions`` (its fields) and
-  ``Obj.required`` (fields the API marks required, ``-required-`` in ``kubectl explain``);
+labkit reads the v1.33 file (the version the cluster follows, :mod:`..upstream`), the texts
+exactly as upstream wrote them (paragraph breaks kept).
+
+:func:`documented` walks a copy of a kind's schema (the decoder's tables in :mod:`.kinds` and
+:mod:`.pod`) side by side with the kind's definition and
+
+- merges in the documentation: ``Obj.doc`` (the struct), ``Obj.descriptions`` (its fields,
+  struct-typed ones included: ``Pod.spec``) and ``Obj.required`` (``-required-`` in ``explain``);
 - types what the tables typed ``ANY`` (every ``status``, Node ``spec``, PersistentVolume
-  ``spec``, the rarely used volume sources...) from the client's model, so that the decoder
-  checks them and the OpenAPI documents describe them.
+  ``spec``, the rarely used volume sources...) from the definitions: ``format`` tells ``int32``
+  from ``int64``, references name ``Quantity``, ``IntOrString`` and ``Time``.
 
-labkit's tables stay the authority on which fields exist: a field the client knows and the
-tables do not is not added (the decoder would reject it anyway).
+labkit's tables stay the authority on which fields exist: a field upstream has and the tables
+do not is not added (the decoder would reject it anyway). A kind the tables do not type (Event,
+Lease, Binding...) is built from its definition alone.
 
-Nothing here runs at import, nor for the decoder's everyday checks: importing the client's
-models costs about half a second, paid once, the first time the OpenAPI documents, ``explain``
-or a strict decoding of a request (the HTTP server's ``fieldValidation``) needs a kind.
+Nothing here runs at import, nor for the decoder's everyday checks: the definitions (1.4 MB of
+JSON, a few tens of milliseconds) are read the first time the OpenAPI documents, ``explain`` or a
+strict decoding of a request (the HTTP server's ``fieldValidation``) needs a kind.
 
-Simplifications (the client's models lose some of what the OpenAPI documents say): the
-description of a field whose type is a struct (``Pod.spec``) is missing from the client, so it
-is missing here too (``kubectl explain`` prints ``<no description>`` for it, and only the
-struct's description under ``DESCRIPTION``); line breaks inside descriptions were turned into
-spaces by the client; enum values are not known. The client does not tell int32 from int64
-(a table of the int64 field names below decides) nor a Quantity from a string (a table of
-the resource-list and quantity fields decides).
+Simplifications (what these definitions lose against a real v1.33 server's ``/openapi/v3``):
+enums are absent (a real server lists them, and its descriptions end with "Possible enum
+values: ...", so its ``kubectl explain pod.spec.restartPolicy`` prints an ``ENUM:`` section this
+one does not), and ``Quantity``/``IntOrString`` carry no description of their own (a real
+``kubectl explain`` adds "Quantity is a fixed-point representation of a number..." under a
+quantity field). ``MicroTime`` is typed like ``Time``.
 """
 from __future__ import annotations
 
-import re
-import typing
-from datetime import datetime
+import importlib.util
+from pathlib import Path
+
+import orjson
 
 from .types import (ANY, BOOL, FLOAT, INT32, INT64, INT_OR_STRING, QUANTITY, STRING, TIME,
                     ListOf, MapOf, Obj, Type)
 
-#: map fields of ``ResourceList`` type (``map[ResourceName]resource.Quantity``)
-RESOURCE_LISTS = {"capacity", "allocatable", "allocatedResources", "hard", "used", "limits",
-                  "requests", "overhead", "max", "min", "default", "defaultRequest",
-                  "maxLimitRequestRatio"}
-#: single ``resource.Quantity`` fields: by name, or (struct, name) where the name is common
-QUANTITIES = {"sizeLimit", "divisor", "averageValue", ("MetricTarget", "value"),
-              ("MetricValueStatus", "value")}
-#: integer fields that are ``int64`` in the Go structs (the others are ``int32``)
-INT64_FIELDS = {"observedGeneration", "generation", "activeDeadlineSeconds",
-                "terminationGracePeriodSeconds", "tolerationSeconds", "startingDeadlineSeconds",
-                "runAsUser", "runAsGroup", "fsGroup", "supplementalGroups", "expirationSeconds",
-                "seconds", "deletionGracePeriodSeconds", "uid", "gid", "capacity"}
+#: the definitions of the release the cluster follows (upstream.KUBERNETES_VERSION's minor)
+DEFINITIONS = "kubernetes-json-schema/v1.33.0-local/_definitions.json"
+_REF = "#/$defs/"
+#: definitions that are scalars on the wire (their own JSON type is not what the decoder checks)
+SCALARS = {
+    "io.k8s.apimachinery.pkg.api.resource.Quantity": QUANTITY,
+    "io.k8s.apimachinery.pkg.util.intstr.IntOrString": INT_OR_STRING,
+    "io.k8s.apimachinery.pkg.apis.meta.v1.Time": TIME,
+    "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime": TIME,
+}
+_PLAIN = {"string": STRING, "boolean": BOOL, "number": FLOAT}
 
-_VERSION_PREFIX = re.compile(r"^(?:[A-Z][a-z]+)*?(V\d+(?:alpha\d+|beta\d+)?)(?=[A-Z])")
-
-
-# -- the client's models ------------------------------------------------------------------------
-def model_for(rt) -> type | None:
-    """The client's model of a kind: ``CoreV1Event`` for core Events, ``EventsV1Event`` for
-    events.k8s.io, else ``V1Pod``/``V2HorizontalPodAutoscaler``."""
-    import kubernetes.client as client
-    version = rt.version[0].upper() + rt.version[1:]
-    group = (rt.group.split(".")[0] or "core").capitalize()
-    return getattr(client, f"{group}{version}{rt.kind}", None) or \
-        getattr(client, f"{version}{rt.kind}", None)
+_DEFS: dict | None = None
 
 
-def go_name(model: type) -> str:
-    """``V1NodeStatus`` → ``v1.NodeStatus``, ``CoreV1ResourceClaim`` → ``v1.ResourceClaim``."""
-    m = _VERSION_PREFIX.match(model.__name__)
-    if not m:
-        return model.__name__
-    return f"{m.group(1).lower()}.{model.__name__[m.end():]}"
+def definitions() -> dict:
+    """``{definition name: JSON schema}`` of Kubernetes v1.33, read once.
+
+    The file is found next to the package's ``__init__.py`` without importing the package
+    (importing it loads its validator, jsonschema: seconds, for a file read)."""
+    global _DEFS
+    if _DEFS is None:
+        package = Path(importlib.util.find_spec("kubernetes_validate").origin).parent
+        _DEFS = orjson.loads((package / DEFINITIONS).read_bytes())["$defs"]
+    return _DEFS
 
 
-def struct_doc(model: type) -> str:
-    return " ".join((model.__doc__ or "").split("Attributes:")[0].split())
+def definition_of(rt) -> str | None:
+    """The definition carrying a kind's ``x-kubernetes-group-version-kind``."""
+    gvk = {"group": rt.group, "kind": rt.kind, "version": rt.version}
+    for name, schema in definitions().items():
+        if gvk in (schema.get("x-kubernetes-group-version-kind") or ()):
+            return name
+    return None
 
 
-def json_fields(model: type) -> dict:
-    """``{json name: pydantic FieldInfo}`` of a model."""
-    return {(f.serialization_alias or name): f for name, f in model.model_fields.items()}
+def go_name(definition: str) -> str:
+    """``io.k8s.api.core.v1.NodeStatus`` → ``v1.NodeStatus`` (what Go's decoder prints)."""
+    return ".".join(definition.rsplit(".", 2)[-2:])
 
 
-def _unwrap(annotation):
-    """Strip ``Optional``/``Annotated``; ``("list"|"dict"|"union"|"plain", inner)``."""
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin is typing.Union:
-        rest = [a for a in args if a is not type(None)]
-        return _unwrap(rest[0]) if len(rest) == 1 else ("union", rest)
-    if origin is typing.Annotated:
-        return _unwrap(args[0])
-    if origin is list:
-        return "list", args[0]
-    if origin is dict:
-        return "dict", args[1]
-    return "plain", annotation
+#: id(Obj) → the definition it documents (the OpenAPI documents name components after it)
+NAMES: dict[int, str] = {}
 
 
-def _is_model(t) -> bool:
-    return isinstance(t, type) and hasattr(t, "model_fields")
+def component_name(obj: Obj) -> str | None:
+    return NAMES.get(id(obj))
 
 
-def inner_model(annotation) -> type | None:
-    """The model a field holds, through lists and maps (``List[V1Container]`` → V1Container)."""
-    kind, inner = _unwrap(annotation)
-    while kind in ("list", "dict"):
-        kind, inner = _unwrap(inner)
-    return inner if _is_model(inner) else None
+# -- types from the definitions ---------------------------------------------------------------
+def _ref(schema: dict) -> str | None:
+    ref = schema.get("$ref")
+    return ref[len(_REF):] if isinstance(ref, str) and ref.startswith(_REF) else None
 
 
-# -- types from the client's models ---------------------------------------------------------------
-_GENERATED: dict[type, Obj] = {}
+def _json_type(schema: dict) -> str | None:
+    """``["string", "null"]`` → ``"string"`` (kubernetes-validate marks optional fields nullable)."""
+    t = schema.get("type")
+    if isinstance(t, list):
+        t = next((x for x in t if x != "null"), None)
+    return t
 
 
-def type_of(annotation, struct: str, field: str) -> Type:
-    """The decoder type of a client field annotation (``struct``/``field`` pick quantities)."""
-    kind, inner = _unwrap(annotation)
-    if kind == "list":
-        return ListOf(type_of(inner, struct, field))
-    if kind == "dict":
-        if field in RESOURCE_LISTS and _unwrap(inner) == ("plain", str):
-            return MapOf(QUANTITY)
-        return MapOf(type_of(inner, struct, ""))
-    if kind == "union":
-        plain = {_unwrap(a)[1] for a in inner}
-        return INT_OR_STRING if plain == {int, str} else STRING if str in plain else ANY
-    if _is_model(inner):
-        return from_model(inner)
-    if inner is str:
-        return QUANTITY if field in QUANTITIES or (struct, field) in QUANTITIES else STRING
-    if inner is bool:
-        return BOOL
-    if inner is int:
-        return INT64 if field in INT64_FIELDS else INT32
-    if inner is float:
-        return FLOAT
-    if inner is datetime:
-        return TIME
-    return ANY  # Dict[str, Any], object: free-form JSON (FieldsV1, RawExtension)
+_BUILT: dict[str, Obj] = {}
 
 
-def from_model(model: type) -> Obj:
-    """A documented :class:`Obj` for a client model (one per model, recursive types allowed)."""
-    obj = _GENERATED.get(model)
+def type_of(schema: dict) -> Type:
+    """The decoder type of a property's JSON schema."""
+    ref = _ref(schema)
+    if ref is not None:
+        return SCALARS.get(ref) or from_definition(ref)
+    t = _json_type(schema)
+    if t == "array":
+        return ListOf(type_of(schema.get("items") or {}))
+    if t == "integer":
+        return INT64 if schema.get("format") == "int64" else INT32
+    if t == "object" and isinstance(schema.get("additionalProperties"), dict):
+        return MapOf(type_of(schema["additionalProperties"]))
+    return _PLAIN.get(t, ANY)  # an object without properties is free-form JSON (FieldsV1)
+
+
+def from_definition(name: str) -> Type:
+    """A documented :class:`Obj` for a definition (one per name; recursive types allowed)."""
+    if name in SCALARS:
+        return SCALARS[name]
+    obj = _BUILT.get(name)
     if obj is not None:
         return obj
-    obj = _GENERATED[model] = Obj(go_name(model), struct_doc(model))
-    struct = obj.struct
-    for name, f in json_fields(model).items():
-        obj.fields[name] = type_of(f.annotation, struct, name)
-    _describe(obj, model)
+    schema = definitions()[name]
+    if not schema.get("properties"):
+        return ANY  # RawExtension, FieldsV1: free-form objects
+    obj = _BUILT[name] = Obj(go_name(name))
+    for field, prop in schema["properties"].items():
+        obj.fields[field] = type_of(prop)
+    _describe(obj, name)
     return obj
 
 
-# -- merging into labkit's tables -----------------------------------------------------------------
-def _describe(obj: Obj, model: type) -> None:
-    fields = json_fields(model)
-    obj.doc = struct_doc(model)
-    obj.descriptions = {n: fields[n].description for n in obj.fields
-                        if n in fields and fields[n].description}
-    obj.required = tuple(n for n in obj.fields if n in fields and fields[n].is_required())
+# -- merging into labkit's tables -------------------------------------------------------------
+def _describe(obj: Obj, name: str) -> None:
+    schema = definitions()[name]
+    props = schema.get("properties") or {}
+    NAMES[id(obj)] = name
+    obj.doc = schema.get("description", "")
+    obj.descriptions = {f: props[f]["description"] for f in obj.fields
+                        if props.get(f, {}).get("description")}
+    obj.required = tuple(f for f in schema.get("required") or () if f in obj.fields)
 
 
 def _open(t: Type) -> bool:
@@ -169,31 +163,40 @@ def _open(t: Type) -> bool:
     return t.kind == "any"
 
 
-def _inner_obj(t: Type) -> Obj | None:
+def _inner(t: Type) -> Type:
     while t.kind in ("list", "map"):
         t = t.elem
-    return t if isinstance(t, Obj) else None
+    return t
 
 
-def merge(obj: Obj, model: type, seen: set) -> None:
-    """Document ``obj`` from ``model`` and type its open fields, recursively."""
+def _inner_ref(schema: dict) -> str | None:
+    """The struct a property holds, through arrays and maps."""
+    while _ref(schema) is None and (schema.get("items") or schema.get("additionalProperties")):
+        schema = schema.get("items") or schema.get("additionalProperties")
+        if not isinstance(schema, dict):
+            return None
+    return _ref(schema)
+
+
+def merge(obj: Obj, name: str, seen: set) -> None:
+    """Document ``obj`` from definition ``name`` and type its open fields, recursively."""
     if id(obj) in seen:
         return
     seen.add(id(obj))
-    fields = json_fields(model)
-    for name, t in list(obj.fields.items()):
-        f = fields.get(name)
-        if f is None:
+    props = definitions()[name].get("properties") or {}
+    for field, t in list(obj.fields.items()):
+        prop = props.get(field)
+        if prop is None:
             continue
         if _open(t):
-            typed = type_of(f.annotation, obj.struct, name)
+            typed = type_of(prop)
             if not _open(typed):
-                obj.fields[name] = typed
+                obj.fields[field] = typed
             continue
-        sub, inner = inner_model(f.annotation), _inner_obj(t)
-        if sub is not None and inner is not None:
-            merge(inner, sub, seen)
-    _describe(obj, model)
+        inner, ref = _inner(t), _inner_ref(prop)
+        if isinstance(inner, Obj) and ref is not None and ref not in SCALARS:
+            merge(inner, ref, seen)
+    _describe(obj, name)
 
 
 def _copy(t: Type, memo: dict) -> Type:
@@ -220,18 +223,19 @@ _FULL: dict[tuple, Obj | None] = {}
 def documented(rt, table: Obj | None) -> Obj | None:
     """A kind's schema as the OpenAPI documents and ``explain`` show it and as strict decoding
     checks it: a documented copy of the decoder's ``table`` with its open fields typed, or for a
-    kind the decoder does not type (Event, Lease, Binding...) the client's model alone.
+    kind the decoder does not type (Event, Lease, Binding...) its definition alone.
 
     The decoder's own tables are left as they are: the checks every internal write goes
     through (controllers, kubelets writing status) keep their cost and their behaviour."""
     key = (rt.api_version, rt.kind)
     if key not in _FULL:
-        model = model_for(rt)
+        name = definition_of(rt)
         if table is None:
-            _FULL[key] = None if model is None else from_model(model)
+            built = None if name is None else from_definition(name)
+            _FULL[key] = built if isinstance(built, Obj) else None
         else:
             full = _copy(table, {})
-            if model is not None:
-                merge(full, model, set())
+            if name is not None:
+                merge(full, name, set())
             _FULL[key] = full
     return _FULL[key]

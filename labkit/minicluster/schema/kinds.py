@@ -3,8 +3,8 @@
 Simplifications: every ``status`` is typed ``ANY`` here (status is written by controllers and
 kubelets, not by students), and kinds written only by components (Node, Endpoints, Event,
 Lease...) type just their metadata. These tables are what every write is decoded with; strict
-decoding of requests, the OpenAPI documents and ``explain`` use a copy in which the official
-client's models type those open places and add the API documentation (:mod:`.docs`).
+decoding of requests, the OpenAPI documents and ``explain`` use a copy in which upstream's
+v1.33 definitions type those open places and add the API documentation (:mod:`.docs`).
 """
 from __future__ import annotations
 

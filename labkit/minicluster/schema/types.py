@@ -70,7 +70,7 @@ class Obj(Type):
         self.fields: dict[str, Type] = dict(fields)
         self.doc = doc
         #: field → its API documentation, and the fields the API marks required; filled from
-        #: the official client's models on first use (:mod:`.docs`)
+        #: upstream's definitions on first use (:mod:`.docs`)
         self.descriptions: dict[str, str] = {}
         self.required: tuple[str, ...] = ()
 
