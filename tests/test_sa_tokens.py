@@ -17,6 +17,7 @@ import pytest
 from http_kubectl import served
 from labkit.minicluster.cluster import MiniCluster
 from labkit.minicluster.controllers import serviceaccount_tokens as sat
+from labkit.minicluster import tokens
 from labkit.minicluster.controllers.serviceaccount import CLUSTER_CA_PEM
 from labkit.minicluster.errors import ApiError
 
@@ -78,9 +79,9 @@ def test_the_controller_populates_token_ca_and_namespace(cluster):
         "kubernetes.io/serviceaccount/service-account.name": "robot",
         "kubernetes.io/serviceaccount/service-account.uid": account["metadata"]["uid"],
         "sub": "system:serviceaccount:default:robot"}
-    assert sat.verify(token) == jwt_part(token, 1)
+    assert tokens.verify(token) == jwt_part(token, 1)
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
-    assert sat.verify(forged) is None
+    assert tokens.verify(forged) is None
     # deterministic: the same cluster history issues the same token
     again = MiniCluster(nodes=1)
     again.settle()
@@ -306,3 +307,55 @@ def test_missing_annotation_over_http(srv):
     assert r.returncode == 1
     assert ('The Secret "no-account" is invalid: metadata.annotations'
             '[kubernetes.io/service-account.name]: Required value') in r.stderr
+
+
+# -- bound tokens from the TokenRequest API ----------------------------------------------------
+def test_create_token_issues_a_signed_bound_jwt(srv):
+    """pkg/serviceaccount/claims.go Claims and pkg/registry/core/serviceaccount/storage/token.go:
+    ``kubectl create token`` returns a JWT for the account: issuer and default audience
+    https://kubernetes.default.svc.cluster.local, one hour by default, a jti, and the private
+    kubernetes.io claim naming the namespace and the account with its UID."""
+    srv.kubectl("create", "serviceaccount", "viewer")
+    token = srv.kubectl("create", "token", "viewer").stdout.strip()
+    assert tokens.verify(token) is not None and jwt_part(token, 0)["alg"] == "ES256"
+    claims = jwt_part(token, 1)
+    with srv.cluster.lock:
+        uid = srv.cluster.api.get("serviceaccounts", "viewer", "default")["metadata"]["uid"]
+    assert claims["iss"] == claims["aud"][0] == "https://kubernetes.default.svc.cluster.local"
+    assert claims["sub"] == "system:serviceaccount:default:viewer"
+    assert claims["kubernetes.io"] == {"namespace": "default",
+                                       "serviceaccount": {"name": "viewer", "uid": uid}}
+    assert claims["exp"] - claims["iat"] == 3600 and claims["nbf"] == claims["iat"]
+    assert len(claims["jti"]) == 36
+    forbidden = srv.kubectl("get", "pods", f"--token={token}", check=False)
+    assert 'User "system:serviceaccount:default:viewer" cannot list resource "pods"' in \
+        forbidden.stderr
+    two_hours = jwt_part(srv.kubectl("create", "token", "viewer", "--duration=2h").stdout.strip(), 1)
+    assert two_hours["exp"] - two_hours["iat"] == 7200
+    short = srv.kubectl("create", "token", "viewer", "--duration=5m", check=False)
+    assert short.returncode == 1 and ("spec.expirationSeconds: Invalid value: 300: may not "
+                                      "specify a duration less than 10 minutes") in short.stderr
+
+
+def test_bound_tokens_end_with_their_account_their_pod_or_their_time(srv):
+    """claims.go validator.Validate: a bound token is refused once the account or the bound
+    Pod is gone (UIDs checked) or once it has expired."""
+    srv.kubectl("create", "serviceaccount", "runner")
+    srv.kubectl("run", "holder", "--image=nginx:1.25")
+    pod_token = srv.kubectl("create", "token", "runner", "--bound-object-kind=Pod",
+                            "--bound-object-name=holder").stdout.strip()
+    with srv.cluster.lock:
+        pod_uid = srv.cluster.api.get("pods", "holder", "default")["metadata"]["uid"]
+    assert jwt_part(pod_token, 1)["kubernetes.io"]["pod"] == {"name": "holder", "uid": pod_uid}
+    plain = srv.kubectl("create", "token", "runner").stdout.strip()
+    for token in (pod_token, plain):
+        assert srv.kubectl("auth", "can-i", "list", "pods", f"--token={token}",
+                           check=False).stdout == "no\n"  # authenticated, not authorized
+    srv.kubectl("delete", "pod", "holder", "--grace-period=0", "--force")
+    assert unauthorized(srv.kubectl("get", "pods", f"--token={pod_token}", check=False))
+    with srv.cluster.lock:
+        srv.cluster.run(3600 + 61)
+    assert unauthorized(srv.kubectl("get", "pods", f"--token={plain}", check=False))
+    fresh = srv.kubectl("create", "token", "runner").stdout.strip()
+    srv.kubectl("delete", "serviceaccount", "runner")
+    assert unauthorized(srv.kubectl("get", "pods", f"--token={fresh}", check=False))

@@ -42,14 +42,12 @@ the token controller because the mini cluster has no separate apiserver controll
 from __future__ import annotations
 
 import base64
-import functools
-import hashlib
-import json
 from datetime import datetime, timezone
 
 from ..apiserver import UserInfo
 from ..errors import ApiError
 from ..objects import clone
+from ..tokens import sign
 from .base import Controller
 from .serviceaccount import CLUSTER_CA_PEM
 
@@ -84,29 +82,7 @@ def _parse_date(s) -> float | None:
         return None
 
 
-# -- the token: a JWT signed by the service account key -------------------------------------
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(s: str) -> bytes:
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
-
-
-@functools.lru_cache(maxsize=1)
-def _signing_key():
-    """The service account signing key (P-256, from a constant seed: see the module docstring).
-    ``cryptography`` is imported here, on first use, to keep cluster start fast."""
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives import serialization
-    order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-    seed = int.from_bytes(hashlib.sha256(b"labkit minicluster sa.key").digest(), "big")
-    key = ec.derive_private_key(seed % (order - 1) + 1, ec.SECP256R1())
-    der = key.public_key().public_bytes(serialization.Encoding.DER,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo)
-    return key, _b64(hashlib.sha256(der).digest())  # kid: like upstream's keyIDFromPublicKey
-
-
+# -- the token: a JWT signed by the service account key (labkit.minicluster.tokens) --------
 def legacy_claims(sa: dict, secret_name: str) -> dict:
     """The claims of a Secret-based token (serviceaccount.LegacyClaims plus the issuer)."""
     ns, name = sa["metadata"]["namespace"], sa["metadata"]["name"]
@@ -116,44 +92,6 @@ def legacy_claims(sa: dict, secret_name: str) -> dict:
             "kubernetes.io/serviceaccount/service-account.name": name,
             "kubernetes.io/serviceaccount/service-account.uid": sa["metadata"]["uid"],
             "sub": f"system:serviceaccount:{ns}:{name}"}
-
-
-def sign(claims: dict) -> str:
-    """``header.payload.signature``, each part base64url; ES256 with RFC 6979 signatures (the
-    same claims always give the same token)."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-    key, kid = _signing_key()
-    header = json.dumps({"alg": "ES256", "kid": kid}, separators=(",", ":"))
-    payload = json.dumps(claims, separators=(",", ":"), sort_keys=True)
-    signing_input = f"{_b64(header.encode())}.{_b64(payload.encode())}"
-    der = key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
-    r, s = decode_dss_signature(der)
-    return f"{signing_input}.{_b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
-
-
-def verify(token: str) -> dict | None:
-    """The claims of a token this cluster signed, or ``None`` (malformed, forged, other key)."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-    try:
-        header = json.loads(_unb64(parts[0]))
-        raw = _unb64(parts[2])
-        if header.get("alg") != "ES256" or len(raw) != 64:
-            return None
-        sig = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
-        _signing_key()[0].public_key().verify(sig, f"{parts[0]}.{parts[1]}".encode(),
-                                              ec.ECDSA(hashes.SHA256()))
-        claims = json.loads(_unb64(parts[1]))
-    except (ValueError, InvalidSignature, AttributeError):
-        return None
-    return claims if isinstance(claims, dict) else None
 
 
 def is_token_of(secret: dict, sa_name: str, sa_uid: str) -> bool:

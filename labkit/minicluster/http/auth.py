@@ -16,6 +16,7 @@ import secrets
 
 import yaml
 
+from .. import tokens
 from ..apiserver import ADMIN, UserInfo
 from ..controllers import serviceaccount_tokens as sa_tokens
 from ..errors import ApiError
@@ -120,7 +121,9 @@ class TokenAuthenticator:
         return token
 
     def service_account_token(self, namespace: str, name: str) -> str:
-        """A token for ``system:serviceaccount:<ns>:<name>`` (TokenRequest API)."""
+        """An opaque token for ``system:serviceaccount:<ns>:<name>`` that never expires (for
+        tests and tools; the TokenRequest API issues signed JWTs instead, see
+        :func:`labkit.minicluster.tokens.bound_claims`)."""
         return self.issue(service_account_user(namespace, name))
 
     def user_token(self, name: str, groups=()) -> str:
@@ -132,20 +135,50 @@ class TokenAuthenticator:
         token = authorization_header[len("Bearer "):].strip()
         user = self._tokens.get(token)
         if user is None and self.legacy is not None and token.count(".") == 2:
-            user = self._legacy_user(token)
+            user = self._jwt_user(token)
         return user
 
-    def _legacy_user(self, token: str) -> UserInfo | None:
-        """A JWT: verify the signature and issuer, then check it against the cluster."""
-        claims = sa_tokens.verify(token)
-        if claims is None or claims.get("iss") != sa_tokens.LEGACY_ISSUER:
+    def _jwt_user(self, token: str) -> UserInfo | None:
+        """A JWT: verify the signature, then check its claims against the cluster."""
+        claims = tokens.verify(token)
+        if claims is None:
             return None
         with self.legacy.cluster.lock:
             try:
-                return self.legacy.validate(token, claims)
+                if claims.get("iss") == sa_tokens.LEGACY_ISSUER:
+                    return self.legacy.validate(token, claims)
+                if claims.get("iss") == tokens.ISSUER:
+                    return validate_bound(self.legacy.cluster, claims)
             except InvalidToken as e:
-                log.info("legacy service account token rejected: %s", e)
-                return None
+                log.info("service account token rejected: %s", e)
+        return None
+
+
+def validate_bound(cluster, claims: dict) -> UserInfo:
+    """A TokenRequest token (pkg/serviceaccount/claims.go ``validator.Validate``): the API
+    server's audience, not expired (by the cluster's clock, 60 s leeway as jwt's
+    ``DefaultLeeway``), and the ServiceAccount - and the Pod or Secret it is bound to - still
+    exist with the UIDs the token names."""
+    now = cluster.clock.now()
+    if tokens.ISSUER not in (claims.get("aud") or ()):
+        raise InvalidToken("token audiences don't match the API server's")
+    if not (claims.get("nbf", 0) - 60 <= now <= claims.get("exp", 0) + 60):
+        raise InvalidToken("service account token has expired")
+    private = claims.get("kubernetes.io") or {}
+    ns, sa = private.get("namespace"), private.get("serviceaccount") or {}
+    if not ns or not sa.get("name"):
+        raise InvalidToken("service account claims are missing")
+    for resource, ref in (("serviceaccounts", sa), ("pods", private.get("pod")),
+                          ("secrets", private.get("secret"))):
+        if ref is None:
+            continue
+        try:
+            obj = cluster.api.get(resource, ref["name"], ns)
+        except ApiError:
+            raise InvalidToken(f"{resource} {ns}/{ref['name']} not found") from None
+        if obj["metadata"].get("deletionTimestamp") or obj["metadata"]["uid"] != ref.get("uid"):
+            raise InvalidToken(f"{resource} {ns}/{ref['name']} has been deleted")
+    return service_account_user(ns, sa["name"], sa.get("uid", ""))
 
 
 def kubeconfig(server: str, token: str, ca_pem: bytes, cluster_name: str = "labkit",

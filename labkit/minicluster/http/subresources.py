@@ -53,21 +53,43 @@ async def handle(h, verb, t, user):
             return _log(h, t, user)
         if sub == "token" and verb == "POST" and t.rt.kind == "ServiceAccount":
             h.api._authorize(user, "create", t.rt, t.namespace, t.name, "token")
-            h.api.get("serviceaccounts", t.name, t.namespace)
-            body = h.body_json() or {}
-            token = h.server.auth.service_account_token(t.namespace, t.name)
-            spec = body.get("spec") or {}
-            exp = h.cluster.clock.now() + int(spec.get("expirationSeconds") or 3600)
-            from ..clock import rfc3339
-            return h.send_json({"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
-                                "metadata": {"name": t.name, "namespace": t.namespace,
-                                             "creationTimestamp": None},
-                                "spec": {"audiences": spec.get("audiences") or
-                                         ["https://kubernetes.default.svc.cluster.local"],
-                                         "expirationSeconds": int(spec.get("expirationSeconds") or 3600),
-                                         "boundObjectRef": None},
-                                "status": {"token": token, "expirationTimestamp": rfc3339(exp)}}, 201)
+            return h.send_json(_token_request(h, t, h.body_json() or {}), 201)
     raise _no_route()
+
+
+def _token_request(h, t, body: dict) -> dict:
+    """POST serviceaccounts/NAME/token (pkg/registry/core/serviceaccount/storage/token.go): a
+    signed JWT for the account, optionally bound to a Pod or Secret of the same namespace."""
+    from .. import tokens
+    from ..clock import rfc3339
+    from ..errors import invalid
+    from ..validation.fields import invalid as bad_value, not_supported
+    sa = h.api.get("serviceaccounts", t.name, t.namespace)
+    spec = dict(body.get("spec") or {})
+    seconds = int(spec.get("expirationSeconds") or tokens.DEFAULT_EXPIRATION_SECONDS)
+    if seconds < tokens.MIN_EXPIRATION_SECONDS:
+        raise invalid("TokenRequest", t.name, [bad_value(
+            "spec.expirationSeconds", seconds, "may not specify a duration less than 10 minutes")],
+            "authentication.k8s.io")
+    audiences = spec.get("audiences") or [tokens.ISSUER]
+    bound, ref = None, spec.get("boundObjectRef")
+    if ref:
+        resource = {"Pod": "pods", "Secret": "secrets"}.get(ref.get("kind"))
+        if resource is None:
+            raise invalid("TokenRequest", t.name, [not_supported(
+                "spec.boundObjectRef.kind", ref.get("kind"), ["Pod", "Secret"])],
+                "authentication.k8s.io")
+        obj = h.api.get(resource, ref.get("name", ""), t.namespace)
+        bound = {"kind": ref["kind"], "name": obj["metadata"]["name"], "uid": obj["metadata"]["uid"]}
+        ref = {**ref, "uid": bound["uid"]}
+    now = h.cluster.clock.now()
+    claims = tokens.bound_claims(t.namespace, t.name, sa["metadata"]["uid"], now, seconds,
+                                 audiences, h.api.new_uid(), bound)
+    spec.update({"audiences": audiences, "expirationSeconds": seconds, "boundObjectRef": ref})
+    return {"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
+            "metadata": {"name": t.name, "namespace": t.namespace, "creationTimestamp": None},
+            "spec": spec,
+            "status": {"token": tokens.sign(claims), "expirationTimestamp": rfc3339(claims["exp"])}}
 
 
 def _status(h, verb, t, user):
