@@ -24,6 +24,8 @@ class RealCluster(ClusterClient):
 
     def __init__(self, kubeconfig: str | None = None, context: str | None = None,
                  namespace: str | None = None):
+        from labkit._kube import kubernetes_module
+        kubernetes_module()
         from kubernetes import client, config
         self.kubeconfig, self.context = kubeconfig, context
         cfg = client.Configuration()

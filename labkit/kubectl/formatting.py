@@ -193,7 +193,8 @@ def quantity_format(text: str) -> str:
 
 
 def parse_quantity(text) -> Decimal:
-    from kubernetes.utils import parse_quantity as _pq
+    from labkit._kube import kubernetes_module
+    _pq = kubernetes_module("kubernetes.utils").parse_quantity
     return Decimal(_pq(str(text)))
 
 

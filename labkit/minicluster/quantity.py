@@ -4,7 +4,9 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from kubernetes.utils import parse_quantity
+from labkit._kube import kubernetes_module
+
+parse_quantity = kubernetes_module("kubernetes.utils").parse_quantity
 
 
 @lru_cache(maxsize=4096)
