@@ -22,7 +22,7 @@ quiz("m03-controller-match", {
     "Runs pods until a given number of them complete successfully":
         ("job controller", "batch work"),
     "Keeps the list of ready pod addresses behind each Service up to date":
-        ("endpoints controller", "what does kube-proxy read?"),
+        ("endpoints controller", "which object lists the addresses behind a Service?"),
     "Creates the 'default' ServiceAccount in every new namespace":
         ("serviceaccount controller", "an identity per namespace"),
     "Fills in the token of a Secret of type kubernetes.io/service-account-token":
@@ -86,7 +86,7 @@ def _solve_tiny(ns):
     ns["reconcile"] = reconcile
 
 
-RECOVERY = ["You delete one of the three pods of the web ReplicaSet",
+RECOVERY = ["You force-delete one of the three pods of the web ReplicaSet",
             "The API server removes the pod from etcd and tells every watcher",
             "The ReplicaSet controller counts 2 active pods where 3 are desired",
             "The ReplicaSet controller creates a new Pod object, with no node yet",
@@ -99,7 +99,7 @@ register_ordering("m03-recovery-order", RECOVERY,
                   "Explain a recovery")
 
 quiz("m03-node-failure", {
-    "The node controller marks the node NotReady about 40 s after its last Lease renewal":
+    "The node controller marks the node NotReady about 50 s after its last Lease renewal":
         ("true", "node-monitor-grace-period"),
     "The pods of a failed node are evicted at once, the moment it stops answering":
         ("false", "look at the times in the reconcile table: what are the 300 s?"),

@@ -171,7 +171,7 @@ class ClusterDashboard(Panel):
         name = name or self.node.value
         self.cluster.fail_node(name)
         return (f"{name}: the kubelet stopped (no more heartbeats). Let time pass: the node "
-                "controller marks it NotReady after about 40 s and evicts its pods after 5 min.")
+                "controller marks it NotReady after about 50 s and evicts its pods 5 min later.")
 
     def recover_node(self, name: str | None = None) -> str:
         name = name or self.node.value

@@ -227,7 +227,8 @@ viz.architecture(cluster)
 # * Kubernetes is the orchestrator: it places, connects, heals, scales and updates containers.
 #
 # **Go further on a real cluster.** With any cluster (kind, minikube, a cloud one) and
-# `kubectl`: `kubectl cluster-info` shows the API server address, and
-# `kubectl get pods -n kube-system` lists the control-plane components running as pods.
+# `kubectl`: `kubectl cluster-info` shows the API server address. On kind or minikube,
+# `kubectl get pods -n kube-system` also lists the control-plane components running as pods
+# (a managed cloud cluster hides its control plane: you see only the node components).
 # In this course, `CLUSTER = "kind"` in the parameters cell (or `labkit.connect("kind")`) points
 # the same notebook code at a kind cluster.

@@ -174,7 +174,7 @@ check("m02-memory-limit")
 # * **Memory is not.** Memory cannot be taken back from a program that uses it. When the group
 #   needs more than its limit and the kernel cannot reclaim enough (caches), the kernel's
 #   **OOM killer** kills a process in the group. In Kubernetes the container then shows
-#   `OOMKilled` and is restarted.
+#   `OOMKilled` and is restarted (as its pod's `restartPolicy` says).
 #
 # Move the sliders to see both effects on one container:
 

@@ -133,8 +133,8 @@ check("m02-density")
 # ## Images are stacks of layers
 #
 # A container image is not one big file. It is an ordered list of read-only **layers**, each
-# a set of file changes (one per `FROM`/`RUN`/`COPY` step of a Dockerfile), identified by the
-# SHA-256 digest of its content. Two consequences:
+# a set of file changes (`FROM` brings the base image's layers, then each `RUN`, `COPY` or
+# `ADD` step of a Dockerfile adds one), identified by the SHA-256 digest of its content. Two consequences:
 #
 # * **Sharing**: images built on the same base share those layers. A node that already has
 #   `python:3.12-slim` downloads only the layers on top when pulling an app built `FROM` it,
@@ -236,5 +236,5 @@ check("m02-tradeoff")
 # * Registries (Docker Hub, Harbor, cloud registries) store images; tags move, digests don't.
 #
 # **Go further on a real cluster.** `kubectl get pod NAME -o jsonpath='{.status.containerStatuses[*].imageID}'`
-# shows the digest a pod actually runs; on a node, `crictl images` lists the stored images and
-# `docker history IMAGE` shows an image's layers.
+# shows the digest a pod actually runs; on a node, `crictl images` lists the stored images; on a
+# machine with Docker, `docker history IMAGE` shows an image's layers.

@@ -91,8 +91,10 @@ pd.DataFrame(who, columns=["component", "authenticates to the API server as"])
 # 5. The **kubelet** of that node sees a pod bound to it and starts its containers through
 #    the runtime, then reports the pod's status.
 #
-# Every step leaves an *event* that names the component that took it. Apply a Deployment and
-# read the `source` column:
+# Every step leaves an *event* that names the component that reported it. Apply a Deployment
+# and read the `source` column (most components fill in the event's `source.component`; the
+# scheduler writes its events through the newer `events.k8s.io` API, which names the reporter
+# in `reportingComponent` instead, so the table falls back to that field):
 
 # %%
 cluster.apply("""
@@ -117,7 +119,8 @@ spec:
 cluster.run(10)
 # every event, in the order the API server stored them (resourceVersion); first of each kind
 events = sorted(cluster.list("events"), key=lambda e: int(e["metadata"]["resourceVersion"]))
-steps = pd.DataFrame([{"source": e["source"].get("component"), "reason": e["reason"],
+steps = pd.DataFrame([{"source": (e.get("source") or {}).get("component") or e.get("reportingComponent"),
+                       "reason": e["reason"],
                        "object": f'{e["involvedObject"]["kind"]}/{e["involvedObject"]["name"]}',
                        "message": e["message"]} for e in events if "web" in e["involvedObject"]["name"]])
 steps.drop_duplicates(["source", "reason"]).reset_index(drop=True)
@@ -222,9 +225,11 @@ cluster.run(10)
 # Now `node-2` loses power: its kubelet stops sending heartbeats. Watch what happens, and
 # when:
 #
-# * for about 40 seconds, nothing: the control plane cannot tell a dead node from a slow one;
-# * then the **node lifecycle controller** marks the node `NotReady` and taints it
-#   `node.kubernetes.io/unreachable`;
+# * for about 50 seconds (the node monitor grace period), nothing: the control plane cannot
+#   tell a dead node from a slow one;
+# * then the **node lifecycle controller** sets the node's `Ready` condition to `Unknown`
+#   (`kubectl` shows `NotReady`) and taints it `node.kubernetes.io/unreachable` (`NoSchedule`
+#   and `NoExecute`);
 # * pods tolerate that taint for 300 seconds by default (the API server added the toleration
 #   when they were created); after that they are evicted and their ReplicaSet creates
 #   replacements, which the scheduler places on the healthy nodes.
@@ -246,8 +251,9 @@ dashboard_now
 viz.topology(cluster, namespace="default")
 
 # %% [markdown]
-# The old pods of `node-2` show `Terminating`: the API server cannot confirm their end until
-# the kubelet comes back. The Deployment has its six running pods again, on `node-1` and
+# The old pods of `node-2` show `Terminating`: they were deleted gracefully, and only the
+# node's kubelet can confirm that their containers stopped, so they stay until it comes back
+# (or until the Node object is deleted). The Deployment has its six running pods again, on `node-1` and
 # `node-3`. Notice what did **not** happen: no new node appeared. Core Kubernetes reschedules
 # pods; it never creates machines. Adding nodes when the cluster is short of capacity is the
 # job of a *cluster autoscaler*, an add-on that talks to your cloud provider.
@@ -321,7 +327,7 @@ check("m03-who-does-what")
 #   flows through watched objects, not through commands.
 # * Deployment → ReplicaSet → Pods is built by two controllers; the **scheduler** binds each
 #   pod to a node; the **kubelet** runs what is bound to its node.
-# * A failed node is detected after about 40 s and its pods are replaced after 5 minutes;
+# * A failed node is detected after about 50 s and its pods are replaced 5 minutes later;
 #   Kubernetes does not replace the node itself.
 # * The company analogy names the parts but hides the essential idea: independent loops
 #   reconciling declared and observed state.
@@ -332,7 +338,7 @@ check("m03-who-does-what")
 #   control-plane node (`kube-apiserver-kind-control-plane`, `etcd-...`, `kube-scheduler-...`,
 #   `kube-controller-manager-...`), next to the `kube-proxy` DaemonSet and CoreDNS;
 # * `kubectl get --raw='/readyz?verbose'`: the API server's own health checks, including etcd;
-# * `kubectl get events -A --sort-by=.lastTimestamp` after `kubectl create deployment web
-#   --image=nginx --replicas=3`: the same sources as above;
+# * `kubectl events -A` (sorted by time) after `kubectl create deployment web --image=nginx
+#   --replicas=3`: the same reporters as above;
 # * `docker stop kind-worker` (with a multi-node kind cluster) fails a node for real; watch
 #   `kubectl get nodes -w` and `kubectl get pods -o wide -w`.

@@ -44,7 +44,8 @@ api = cluster.api
 # | `kubectl get deployment web` | `GET /apis/apps/v1/namespaces/default/deployments/web` |
 # | `kubectl create -f pod.yaml` | `POST /api/v1/namespaces/default/pods` |
 # | `kubectl replace -f pod.yaml` | `PUT /api/v1/namespaces/default/pods/web` |
-# | `kubectl apply` (object exists), `kubectl scale`, `kubectl label` | `PATCH .../deployments/web` |
+# | `kubectl apply` (object exists), `kubectl label` | `PATCH .../deployments/web` |
+# | `kubectl scale deployment web --replicas=5` | `PATCH .../deployments/web/scale` (the `scale` subresource) |
 # | `kubectl delete pod web` | `DELETE /api/v1/namespaces/default/pods/web` |
 # | `kubectl get pods --watch` | `GET /api/v1/namespaces/default/pods?watch=1` (a stream) |
 #
@@ -349,7 +350,7 @@ check("m03-resume-watch")
 # %%
 alice = cluster.get("configmap", "flags")
 bob = cluster.get("configmap", "flags")
-alice["data"]["beta"] = "on"
+alice["data"]["beta"] = "off"
 bob["data"]["owner"] = "bob"
 first = api.update("configmaps", alice, "default")
 print("alice: 200 OK, resourceVersion", alice["metadata"]["resourceVersion"], "->",

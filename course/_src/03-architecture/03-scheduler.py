@@ -110,9 +110,9 @@ print(lonely.kubectl("get pod lonely -o wide"))
 #    used in similar proportions), `ImageLocality` (x1: the image is already there).
 # 3. The node with the highest total wins (ties are broken at random), and the pod is bound.
 #
-# If only one node survives the filters, scoring is skipped. If none does, the pod stays
-# `Pending`, the scheduler records a `FailedScheduling` event, tries *preemption* (evicting
-# lower-priority pods, module 05) and retries later. On large clusters it stops filtering once
+# If only one node survives the filters, scoring is skipped. If none does, the scheduler tries
+# *preemption* (evicting lower-priority pods to make room, module 05), records a
+# `FailedScheduling` event, and the pod stays `Pending` until a retry succeeds. On large clusters it stops filtering once
 # it has found enough feasible nodes (a percentage of the cluster), to stay fast.
 #
 # The mini scheduler keeps the reasons of each decision. Create a pod and read them:
@@ -124,8 +124,9 @@ decision("first")
 
 # %% [markdown]
 # Three feasible nodes with equal scores: the winner was drawn at random (from the seeded
-# random generator, so it is the same on every run). A second pod now sees one node busier than
-# the others:
+# random generator, so it is the same on every run). A second pod now sees the node that runs
+# `first` busier than the others: that node scores lower, and the draw is between the two
+# idle ones:
 
 # %%
 cluster.apply(pod("second", cpu="1"))
@@ -150,8 +151,9 @@ cluster.run(2)
 # %% [markdown]
 # Read the message in two halves. `0/3 nodes are available: 3 Insufficient cpu.` counts, per
 # reason, the nodes the filters rejected. `preemption: ...` says whether evicting
-# lower-priority pods could help: here no, nothing could make 6 CPUs appear on a 4-CPU node.
-# The pod waits, and is retried whenever something changes in the cluster.
+# lower-priority pods could help: here no, since every pod has the same (default) priority,
+# so there is nothing to evict (and even an empty 4-CPU node could not hold 6 CPUs). The pod
+# waits, and is retried when something changes in the cluster that could make it fit.
 
 # %%
 clean()
@@ -398,7 +400,8 @@ check("m03-fix-unschedulable")
 # * `kubectl taint node NODE key=value:NoSchedule` and `kubectl taint node NODE key-` add and
 #   remove a taint; `kubectl describe node` shows taints and the "Allocated resources" the
 #   scheduler counts.
-# * On kind, the control-plane node carries the taint
-#   `node-role.kubernetes.io/control-plane:NoSchedule`: that is why your pods never land there.
+# * On a kind cluster with worker nodes, the control-plane node carries the taint
+#   `node-role.kubernetes.io/control-plane:NoSchedule`: that is why your pods never land there
+#   (a single-node kind cluster removes that taint, so it can run your pods).
 # * kube-scheduler's configuration (`KubeSchedulerConfiguration`) changes plug-in weights, or
 #   switches `NodeResourcesFit` to `MostAllocated` to pack nodes instead of spreading.

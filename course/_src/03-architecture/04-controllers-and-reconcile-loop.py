@@ -84,25 +84,26 @@ pd.DataFrame({"spec (desired)": {"replicas": deployment["spec"]["replicas"]},
 #
 # | controller | watches | makes sure that |
 # |---|---|---|
-# | **node** (node lifecycle) | Nodes and their Leases | a node whose kubelet stops renewing its Lease becomes `NotReady`, gets a `NoExecute` taint, and its pods are evicted later |
+# | **node** (node lifecycle) | Nodes and their Leases | a node whose kubelet stops renewing its Lease becomes `NotReady` and gets `NoSchedule` and `NoExecute` taints |
+# | **taint eviction** | Pods, Nodes | pods on a node with a `NoExecute` taint they do not tolerate (or no longer tolerate, once their `tolerationSeconds` run out) are deleted |
 # | **replicaset** | ReplicaSets, Pods | exactly `spec.replicas` pods match the ReplicaSet (creates or deletes pods) |
 # | **deployment** | Deployments, ReplicaSets | a ReplicaSet exists for the current pod template; rolling updates scale the new one up and the old ones down |
 # | **job** | Jobs, Pods | pods run until `completions` of them succeed, retrying up to `backoffLimit` |
 # | **endpoints** / **endpointslice** | Services, Pods | each Service lists the addresses of its ready pods (what kube-proxy programs) |
 # | **serviceaccount** | Namespaces | every namespace has a `default` ServiceAccount |
-# | **token** | ServiceAccounts, Secrets | Secrets of type `kubernetes.io/service-account-token` hold a valid token (pods themselves get short-lived tokens from the TokenRequest API since 1.24) |
+# | **token** | ServiceAccounts, Secrets | a Secret of type `kubernetes.io/service-account-token` that names a ServiceAccount gets a long-lived token for it. Since 1.24 no such Secret is created automatically: pods get short-lived tokens from the TokenRequest API instead (a projected volume, the default since 1.22) |
 # | **namespace**, **garbage collector**, **podgc**... | | a deleted namespace is emptied; objects whose owner is gone are deleted; orphaned pods are cleaned up |
 #
 # Note what the Deployment controller creates: **ReplicaSets**, not the older
-# ReplicationControllers (some articles get this wrong). Those of the table run in our
-# cluster too (the mini cluster has no separate token controller: it only keeps legacy token
-# Secrets, which nothing here uses):
+# ReplicationControllers (some articles get this wrong). The controllers of the table run in
+# our cluster too:
 
 # %%
 running = cluster.controllers.controllers
 pd.DataFrame({"running in this cluster": {name: name in running for name in [
-    "nodelifecycle", "replicaset", "deployment", "job", "endpoints", "endpointslice",
-    "serviceaccount", "namespace", "garbagecollector", "podgc"]}})
+    "nodelifecycle", "taint-eviction-controller", "replicaset", "deployment", "job", "endpoints",
+    "endpointslice", "serviceaccount", "serviceaccount-token", "namespace", "garbagecollector",
+    "podgc"]}})
 
 # %% [markdown]
 # **cloud-controller-manager.** Some controllers need to talk to a cloud provider: to learn
@@ -144,9 +145,12 @@ check("m03-controller-match")
 # * a **watch** on pods: the stream of changes the API server sends to every controller
 #   (ADDED / MODIFIED / DELETED, with the object);
 # * the **events** the components record (`Scheduled`, `SuccessfulCreate`, `Started`...),
-#   each signed by its `source` component.
+#   each signed by the component that reported it (`source.component`, or `reportingComponent`
+#   for the scheduler's events, which use the newer `events.k8s.io` API).
 #
-# We open both, then kill one pod of the ReplicaSet. `record_reconcile` also records every
+# We open both, then force-delete one pod of the ReplicaSet (`kill_pod` does what `kubectl
+# delete pod --grace-period=0 --force` does: the object is removed at once, without waiting
+# for the kubelet to stop its container). `record_reconcile` also records every
 # write (for the stepper widget below). Time is *virtual*: the cluster's clock only moves
 # when we let it (`cluster.run(seconds)`), so the numbers are the same on every run.
 
@@ -191,6 +195,11 @@ pd.DataFrame(log)
 # (`Pulled`, `Created`, `Started`) and reports `phase=Running` a virtual second later. Nobody
 # called anybody: each one reacted to a change it saw through the API server.
 #
+# An ordinary `kubectl delete pod` is *graceful*: the pod first gets a `deletionTimestamp` and
+# shows `Terminating` while the kubelet stops its container (up to 30 s by default). The
+# ReplicaSet controller stops counting a pod as soon as it is terminating, so the replacement
+# is created at once, not after the old pod is gone.
+#
 # The stepper replays the same repair write by write, with the ReplicaSet controller's view:
 # *desired* (`spec.replicas`) against *observed* (active pods) and how many are ready.
 
@@ -209,7 +218,7 @@ recovery = widgets.Ordering(
     items=["The scheduler picks a node and creates the pod's binding",
            "The ReplicaSet controller counts 2 active pods where 3 are desired",
            "The kubelet reports the pod Running and Ready in its status",
-           "You delete one of the three pods of the web ReplicaSet",
+           "You force-delete one of the three pods of the web ReplicaSet",
            "The kubelet of that node sees the pod bound to it and starts its containers",
            "The API server removes the pod from etcd and tells every watcher",
            "The ReplicaSet controller creates a new Pod object, with no node yet"],
@@ -264,9 +273,10 @@ check("m03-tiny-controller")
 # A node can die too: power, kernel panic, network cut. Its kubelet then stops renewing its
 # **Lease** (every 10 s normally). What follows is a chain of controllers and timers:
 #
-# 1. after the grace period (about 40 s) the **node controller** sets the node's `Ready`
-#    condition to `Unknown` (`kubectl` shows `NotReady`), marks its pods not ready, and adds
-#    the taint `node.kubernetes.io/unreachable:NoExecute`;
+# 1. when no renewal has been seen for the *node monitor grace period* (50 s since v1.32; older
+#    documents say 40 s), the **node controller** sets the node's `Ready` condition to
+#    `Unknown` (`kubectl` shows `NotReady`), marks its pods not ready, and adds the taints
+#    `node.kubernetes.io/unreachable:NoSchedule` and `node.kubernetes.io/unreachable:NoExecute`;
 # 2. every pod *tolerates* that taint for **300 s** (the `DefaultTolerationSeconds` admission
 #    plugin adds the toleration to each pod): a short network blip must not restart
 #    everything;
@@ -296,10 +306,11 @@ failed.frame()
 
 # %% [markdown]
 # About 50 s after the failure the node controller marked the pod on node-2 not ready, yet
-# the ReplicaSet controller did nothing: it still counted 3 active pods (`in sync` stays
-# true, only `ready` drops). 305 s later (the 300 s toleration, plus the eviction
-# controller's own delay) the taint eviction controller deleted the pod, and the loop you saw
-# earlier ran again.
+# the ReplicaSet controller created nothing: it still counted 3 active pods and only updated
+# its status (`in sync` stays true, only `ready` drops). 305 s later the taint eviction
+# controller deleted the pod (the 300 s toleration counts from the `NoExecute` taint, which
+# the mini cluster's node controller adds on its next 5 s pass; a real one adds it within a
+# fraction of a second), and the loop you saw earlier ran again.
 
 # %%
 print(cluster.kubectl("get nodes"))
@@ -315,7 +326,7 @@ widgets.ReconcileStepper(failed, title="Node failure, step by step")
 node_failure = widgets.Classify(
     "m03-node-failure",
     "True or false?",
-    items=["The node controller marks the node NotReady about 40 s after its last Lease renewal",
+    items=["The node controller marks the node NotReady about 50 s after its last Lease renewal",
            "The pods of a failed node are evicted at once, the moment it stops answering",
            "After the toleration period the pods are deleted and their controllers create "
            "replacements on healthy nodes",
@@ -342,12 +353,12 @@ check("m03-node-failure")
 #   `cloud-controller-manager` holds the cloud-specific ones.
 # * A Deployment's controller creates ReplicaSets; the ReplicaSet controller creates Pods; the
 #   scheduler binds them; the kubelet runs them. They coordinate only through the API server.
-# * A failed node becomes NotReady after ~40 s; its pods are evicted after a 300 s toleration
+# * A failed node becomes NotReady after ~50 s; its pods are evicted after a 300 s toleration
 #   and recreated elsewhere. New machines come from outside Kubernetes (cluster autoscaler).
 #
 # **Go further on a real cluster.** On kind: `kubectl get pods -w` in one terminal and
 # `kubectl delete pod <one of web's pods>` in another; then
-# `kubectl get events --sort-by=.lastTimestamp`. Stop a node with `docker stop kind-worker`
+# `kubectl events` (sorted by time). Stop a node with `docker stop kind-worker`
 # and watch `kubectl get nodes -w` and `kubectl get pods -o wide -w` for about six minutes.
 # `kubectl -n kube-system logs kube-controller-manager-kind-control-plane` shows the
 # controllers starting. A real controller is written with client-go or controller-runtime

@@ -245,10 +245,11 @@ pd.DataFrame([{"address": e["ip"], "ready": e["ready"], "node": e["nodeName"],
                "pod": e["targetRef"]["name"]} for e in endpoints])
 
 # %% [markdown]
-# The rules kube-proxy writes for it, in `iptables-save` form. Chain names are hashes of the
-# Service port's name (and the endpoint), computed here as kube-proxy computes them. Each
-# endpoint rule catches a connection with a probability: 1/3, then 1/2 of what is left, then
-# all of the rest, so each pod gets one third.
+# The main rules kube-proxy writes for it, in the `iptables-restore` format it feeds to the
+# kernel (left out: the masquerade rules and the comments on the `DNAT` rules). Chain names are
+# hashes of the Service port's name (and of the endpoint), computed here as kube-proxy
+# computes them. Each endpoint rule catches a connection with a probability: 1/3, then 1/2 of
+# what is left, then all of the rest, so each pod gets one third.
 
 # %%
 def chain(prefix, text):
@@ -339,7 +340,8 @@ check("m03-spot-mistakes-b")
 # **Go further on a real cluster.** On kind: `docker exec kind-worker crictl ps` and
 # `crictl pods` list what the kubelet asked containerd for; `kubectl get lease -n
 # kube-node-lease -w` shows the heartbeats; `docker exec kind-worker iptables-save | grep
-# default/web` shows the rules above (chain names will match, the ClusterIP will differ);
-# `kubectl get events --sort-by=.lastTimestamp` after `kubectl create deployment api
-# --image=nginx` replays the sequence diagram in text. The real API server also has an audit
+# default/web` shows the rules above (the `KUBE-SVC-` chain name will match; the ClusterIP, the
+# pod IPs and so the `KUBE-SEP-` names will differ, and `iptables-save` prints the
+# probabilities with more digits, such as `0.33333333349`); `kubectl events` after `kubectl
+# create deployment api --image=nginx` replays the sequence diagram in text. The real API server also has an audit
 # log (`--audit-policy-file`) that records who sent every request, as our recorder does.
