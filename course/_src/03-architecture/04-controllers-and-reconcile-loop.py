@@ -91,7 +91,7 @@ pd.DataFrame({"spec (desired)": {"replicas": deployment["spec"]["replicas"]},
 # | **job** | Jobs, Pods | pods run until `completions` of them succeed, retrying up to `backoffLimit` |
 # | **endpoints** / **endpointslice** | Services, Pods | each Service lists the addresses of its ready pods (what kube-proxy programs) |
 # | **serviceaccount** | Namespaces | every namespace has a `default` ServiceAccount |
-# | **token** | ServiceAccounts, Secrets | a Secret of type `kubernetes.io/service-account-token` that names a ServiceAccount gets a long-lived token for it. Since 1.24 no such Secret is created automatically: pods get short-lived tokens from the TokenRequest API instead (a projected volume, the default since 1.22) |
+# | **token** | ServiceAccounts, Secrets | a Secret of type `kubernetes.io/service-account-token` that names a ServiceAccount gets a long-lived token for it. Since 1.24 no such Secret is created automatically: pods get short-lived tokens from the TokenRequest API instead (a projected volume, on by default since 1.21) |
 # | **namespace**, **garbage collector**, **podgc**... | | a deleted namespace is emptied; objects whose owner is gone are deleted; orphaned pods are cleaned up |
 #
 # Note what the Deployment controller creates: **ReplicaSets**, not the older
