@@ -140,7 +140,7 @@ def run(job: dict) -> dict:
         pm.execute_notebook(
             str(source), str(work / "executed.ipynb"), parameters=job["parameters"],
             kernel_name="labkit-grader", progress_bar=False, cwd=job.get("cwd") or str(run_dir),
-            execution_timeout=job["cell_timeout"], start_timeout=job.get("start_timeout", 60),
+            execution_timeout=job["cell_timeout"], start_timeout=job.get("start_timeout", 180),
             allow_errors=True, interrupt_on_timeout=True, shutdown_kernel="immediate",
             error_on_timeout={"ename": "CellTimeoutError",
                               "evalue": f"the cell ran longer than {job['cell_timeout']} s "
