@@ -106,9 +106,22 @@ def strategic_merge_patch(target, patch, path: str = ""):
         if k.startswith("$deleteFromPrimitiveList/"):
             field = k.split("/", 1)[1]
             result[field] = [x for x in result.get(field) or [] if x not in v]
+        elif k.startswith("$setElementOrder/") and isinstance(result.get(k.split("/", 1)[1]), list):
+            field = k.split("/", 1)[1]
+            result[field] = _set_element_order(result[field], v, MERGE_KEYS.get(field))
     if retain is not None:
         result = {k: v for k, v in result.items() if k in retain}
     return result
+
+
+def _set_element_order(items: list, order: list, key) -> list:
+    """``$setElementOrder/<field>``: the listed elements come in the listed order. Simplified:
+    elements the directive does not list keep their relative order after the listed ones
+    (upstream interleaves them by their former positions)."""
+    ident = (lambda x: x.get(key) if isinstance(x, dict) else x) if key else (lambda x: x)
+    rank = {ident(x): i for i, x in enumerate(order)}
+    listed = sorted((x for x in items if ident(x) in rank), key=lambda x: rank[ident(x)])
+    return listed + [x for x in items if ident(x) not in rank]
 
 
 def _merge_list(field, current, items, path):
@@ -156,3 +169,38 @@ def apply_patch(target: dict, patch, patch_type: str):
             raise errors.bad_request("json: cannot unmarshal array into Go value of type map[string]interface {}")
         return strategic_merge_patch(target, patch)
     raise errors.unsupported_media(f'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json')
+
+
+# -- creating a patch -------------------------------------------------------------------------
+def two_way_patch(old: dict, new: dict) -> dict:
+    """strategicpatch.CreateTwoWayMergePatch, for what the kubelet sends: the fields of ``new``
+    that differ from ``old``; a field that is gone becomes ``null``; lists with a merge key are
+    diffed item by item (changed items carry their key, removed ones ``$patch: delete``, and
+    ``$setElementOrder/<field>`` gives the new order); other lists are sent whole. A missing
+    field and a ``null`` one are the same (they are in Go's JSON)."""
+    out = {}
+    for k, v in new.items():
+        before = old.get(k)
+        if v == before or (v is None and k not in old):
+            continue
+        if isinstance(v, dict) and isinstance(before, dict):
+            out[k] = two_way_patch(before, v)
+        elif isinstance(v, list) and isinstance(before, list) and MERGE_KEYS.get(k) and \
+                all(isinstance(x, dict) for x in v + before):
+            out.update(_list_diff(k, MERGE_KEYS[k], before, v))
+        else:
+            out[k] = v
+    out.update({k: None for k, v in old.items() if k not in new and v is not None})
+    return out
+
+
+def _list_diff(field: str, key: str, before: list, after: list) -> dict:
+    was = {x.get(key): x for x in before}
+    now = {x.get(key) for x in after}
+    items = [x if x.get(key) not in was else {key: x.get(key), **two_way_patch(was[x.get(key)], x)}
+             for x in after if was.get(x.get(key)) != x]
+    items += [{key: k, "$patch": "delete"} for k in was if k not in now]
+    out = {field: items} if items else {}
+    if [x.get(key) for x in before] != [x.get(key) for x in after]:
+        out[f"$setElementOrder/{field}"] = [{key: x.get(key)} for x in after]
+    return out

@@ -91,13 +91,7 @@ class Kubelet:
 
     def _renew_lease(self) -> None:
         if not self.stopped:
-            try:
-                self.api.patch("leases", self.name,
-                               {"spec": {"renewTime": nodeinfo.micro_time(self.now()),
-                                         "holderIdentity": self.name}},
-                               "merge", NODE_LEASE_NAMESPACE, user=self.user)
-            except errors.ApiError:
-                pass
+            self._renew_once()
         self.loop.call_later(NODE_LEASE_RENEW_SECONDS, self._renew_lease, background=True)
 
     def _update_node_status(self, force: bool = False) -> None:
@@ -123,9 +117,11 @@ class Kubelet:
 
         if not due and comparable(new) == comparable(old):
             return
-        node["status"] = {**old, **new}
+        # nodeutil.PatchNodeStatus: a strategic merge patch of the status (conditions merge by type)
+        patch = {"status": new}
         try:
-            self.api.update("nodes", node, subresource="status", user=self.user)
+            self.api.patch("nodes", self.name, patch, "strategic", subresource="status",
+                           user=self.user)
             self._last_report = now
         except errors.ApiError:
             pass
@@ -152,9 +148,12 @@ class Kubelet:
             self.on_pod(pod)
 
     def _renew_once(self) -> None:
+        """The node lease controller's renewal (component-helpers lease/controller.go
+        retryUpdateLease): a PUT of the Lease with a fresh ``renewTime``."""
         try:
-            self.api.patch("leases", self.name, {"spec": {"renewTime": nodeinfo.micro_time(self.now())}},
-                           "merge", NODE_LEASE_NAMESPACE, user=self.user)
+            lease = self.api.get("leases", self.name, NODE_LEASE_NAMESPACE)
+            lease["spec"].update(renewTime=nodeinfo.micro_time(self.now()), holderIdentity=self.name)
+            self.api.update("leases", lease, NODE_LEASE_NAMESPACE, user=self.user)
         except errors.ApiError:
             pass
 

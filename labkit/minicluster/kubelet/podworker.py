@@ -25,6 +25,7 @@ import random
 
 from ..errors import ApiError
 from ..objects import key_of
+from ..patch import two_way_patch
 from ..upstream import (DEFAULT_TERMINATION_GRACE_SECONDS, VOLUME_RETRY_INITIAL_SECONDS,
                         VOLUME_RETRY_MAX_SECONDS)
 from . import lifecycle, volumes
@@ -257,11 +258,15 @@ class PodWorker:
             return
         old = current.get("status") or {}
         new = pod_status(self, old, k.now())
-        if new == old:
+        diff = two_way_patch(old, new) if new != old else None
+        if not diff:
             return
-        obj = {**current, "status": new}  # the API server copies the request body itself
+        # statusutil.PatchPodStatus: a strategic merge patch of what changed, with the pod's
+        # UID as a precondition (conditions merge by type; other lists are replaced whole)
+        patch = {"metadata": {"uid": self.uid}, "status": diff}
         try:
-            k.api.update("pods", obj, obj["metadata"]["namespace"], subresource="status", user=k.user)
+            k.api.patch("pods", current["metadata"]["name"], patch, "strategic",
+                        current["metadata"]["namespace"], subresource="status", user=k.user)
             k.status_writes += 1
         except ApiError as e:
             if e.code == 409:  # changed meanwhile: try again with the fresh object
