@@ -20,6 +20,7 @@ Everything is deterministic: the same seed and the same calls give byte-identica
 """
 from __future__ import annotations
 
+import gc
 import random
 import threading
 from dataclasses import dataclass, field
@@ -57,6 +58,25 @@ class Context:
         return random.Random(self.rng.getrandbits(64))
 
 
+#: generation-0 threshold of CPython's cyclic garbage collector while a cluster exists
+GC_GEN0_THRESHOLD = 50_000
+
+
+def _tune_gc() -> None:
+    """Let CPython's cyclic garbage collector run less often (never more often than before).
+
+    A cluster holds hundreds of thousands of small, long-lived dicts (cached objects, events)
+    that contain no reference cycles, and creates many more while decoding API objects. With the
+    default threshold (a collection every 700 new container objects) the collector keeps
+    re-scanning them: listing 1,000 pods took 50-250 ms instead of ~25 ms. Raising the
+    generation-0 threshold keeps memory the same (reference counting still frees everything
+    that is not in a cycle) and is process-wide, so it is done once and only ever upwards.
+    """
+    gen0, gen1, gen2 = gc.get_threshold()
+    if 0 < gen0 < GC_GEN0_THRESHOLD:
+        gc.set_threshold(GC_GEN0_THRESHOLD, max(gen1, 20), max(gen2, 100))
+
+
 class MiniCluster(ClusterClient):
     """An in-memory Kubernetes cluster with a virtual clock."""
 
@@ -65,6 +85,7 @@ class MiniCluster(ClusterClient):
     def __init__(self, nodes=3, seed: int = 0, node_cpu="4", node_memory="8Gi", max_pods=110,
                  events: bool = True, start: float = EPOCH, node_labels=None, _store=None,
                  settle: bool = True, scheduler: bool = True, controllers=None):
+        _tune_gc()
         self.seed = seed
         self.lock = threading.RLock()  # the HTTP server's thread and the notebook share the cluster
         self.rng = random.Random(seed)
