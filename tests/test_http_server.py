@@ -181,6 +181,55 @@ def test_official_client_crud_watch_and_utils(server, tmp_path):
     assert seen == [("MODIFIED", "oc1"), ("DELETED", "oc1")]
 
 
+def test_official_client_batch_and_rbac_crud(server):
+    """BatchV1Api and RbacAuthorizationV1Api through the generated client: create, read,
+    list, patch/replace, delete, with the models the client builds from our JSON."""
+    from kubernetes import client, config
+    _, handle = server
+    api_client = config.new_client_from_config(handle.kubeconfig_path)
+    batch, rbac = client.BatchV1Api(api_client), client.RbacAuthorizationV1Api(api_client)
+    job = client.V1Job(
+        metadata=client.V1ObjectMeta(name="oc-job"),
+        spec=client.V1JobSpec(template=client.V1PodTemplateSpec(spec=client.V1PodSpec(
+            restart_policy="Never",
+            containers=[client.V1Container(name="c", image="busybox:1.36",
+                                           command=["sh", "-c", "echo hi"])]))))
+    created = batch.create_namespaced_job("default", job)
+    assert created.spec.backoff_limit == 6 and created.spec.completions == 1  # defaulted
+    assert created.spec.template.metadata.labels["job-name"] == "oc-job"
+    assert "oc-job" in [j.metadata.name for j in batch.list_namespaced_job("default").items]
+    patched = batch.patch_namespaced_job("oc-job", "default", {"spec": {"suspend": True}})
+    assert patched.spec.suspend is True
+    batch.delete_namespaced_job("oc-job", "default", propagation_policy="Background")
+    with pytest.raises(client.ApiException) as e:
+        batch.read_namespaced_job("oc-job", "default")
+    assert e.value.status == 404
+
+    role = client.V1Role(metadata=client.V1ObjectMeta(name="oc-reader"), rules=[
+        client.V1PolicyRule(api_groups=[""], resources=["pods"], verbs=["get", "list"])])
+    rbac.create_namespaced_role("default", role)
+    binding = client.V1RoleBinding(
+        metadata=client.V1ObjectMeta(name="oc-reader"),
+        role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="Role",
+                                  name="oc-reader"),
+        subjects=[client.RbacV1Subject(kind="ServiceAccount", name="default",
+                                       namespace="default")])
+    rbac.create_namespaced_role_binding("default", binding)
+    got = rbac.read_namespaced_role("oc-reader", "default")
+    got.rules[0].verbs.append("watch")
+    replaced = rbac.replace_namespaced_role("oc-reader", "default", got)
+    assert replaced.rules[0].verbs == ["get", "list", "watch"]
+    assert int(replaced.metadata.resource_version) > int(got.metadata.resource_version)
+    assert rbac.read_namespaced_role_binding("oc-reader", "default").subjects[0].name == "default"
+    stale = got  # its resourceVersion is now out of date: replace is refused with 409
+    with pytest.raises(client.ApiException) as e:
+        rbac.replace_namespaced_role("oc-reader", "default", stale)
+    assert e.value.status == 409
+    rbac.delete_namespaced_role_binding("oc-reader", "default")
+    rbac.delete_namespaced_role("oc-reader", "default")
+    assert "oc-reader" not in [r.metadata.name for r in rbac.list_namespaced_role("default").items]
+
+
 def test_conflicting_updates_lose_nothing(server):
     """Several clients increment a counter with read-modify-write: stale writes get 409 and
     retry, so every increment lands exactly once (optimistic concurrency)."""
