@@ -227,8 +227,9 @@ class Image:
         if files is None:
             from .fs import FileSystem
             files = FileSystem(self.files())
-        sb = Sandbox(env=merged, fs=files, net=net, hostname=hostname, rng=rng, pod_ip=pod_ip,
+        sb = Sandbox(fs=files, net=net, hostname=hostname, rng=rng, pod_ip=pod_ip,
                      mem_limit=mem_limit, cpu_limit=cpu_limit, node_ip=node_ip, stdin=stdin)
+        sb.env = merged  # already a private copy: no second dict per container
         if self.family.workdir and files.cwd == "/":
             files.cwd = self.family.workdir
         return self.start_argv(argv if argv is not None else self.argv_for(container), sb, now)
@@ -264,16 +265,26 @@ class Registry:
 
     def __init__(self, families=()):
         self._by_repo: dict[str, Family] = {}
+        self._resolved: dict[str, Image] = {}  # one Image per name, shared by its containers
         self.families: list[Family] = []
         for f in families:
             self.add(f)
 
     def add(self, family: Family) -> None:
         self.families.append(family)
+        self._resolved.clear()
         for repo in family.repos:
             self._by_repo[parse(repo).repository] = family
 
     def resolve(self, image: str) -> Image:
+        found = self._resolved.get(image)
+        if found is None:
+            found = self._resolved[image] = self._resolve(image)  # failures are not cached
+            if len(self._resolved) > 1000:
+                self._resolved.clear()
+        return found
+
+    def _resolve(self, image: str) -> Image:
         try:
             ref = parse(image)
         except ReferenceError_ as e:

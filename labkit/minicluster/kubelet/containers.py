@@ -37,6 +37,10 @@ class Instance:
 class ContainerRecord:
     """Everything the kubelet tracks about one container of a pod."""
 
+    __slots__ = ("spec", "name", "kind", "index", "sidecar", "current", "previous",
+                 "restart_count", "waiting", "ready", "started", "image", "image_ref", "probes",
+                 "kill_reason", "kill_message")
+
     def __init__(self, spec: dict, kind: str, index: int):
         self.spec = spec
         self.name = spec.get("name", "")

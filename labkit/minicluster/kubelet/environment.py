@@ -24,6 +24,19 @@ from ..errors import ApiError
 from ..quantity import parse_cpu, parse_memory
 
 
+#: one copy of each service-link name and value, shared by every container that has it (all the
+#: pods of a namespace get the same ``KUBERNETES_PORT_443_TCP=tcp://10.96.0.1:443``...): memory
+#: for large clusters; cleared when full
+_SHARED: dict = {}
+_SHARED_LIMIT = 20_000
+
+
+def _share(text: str) -> str:
+    if len(_SHARED) > _SHARED_LIMIT:
+        _SHARED.clear()
+    return _SHARED.setdefault(text, text)
+
+
 class ConfigError(Exception):
     """The container's configuration cannot be built (``CreateContainerConfigError``)."""
 
@@ -183,7 +196,8 @@ def build_env(api, pod: dict, container: dict, pod_ip: str, host_ip: str, servic
             env[name] = resource_value(container, vf["resourceFieldRef"], node_allocatable)
     links = service_env(services)
     for k, v in links.items():
-        env.setdefault(k, v)
+        if k not in env:
+            env[_share(k)] = _share(v)
     return env
 
 

@@ -21,7 +21,6 @@ delete the pod object for good (grace period 0), as the kubelet's status manager
 from __future__ import annotations
 
 import math
-import random
 
 from ..errors import ApiError
 from ..objects import key_of
@@ -32,6 +31,7 @@ from . import lifecycle, volumes
 from .containers import ContainerRecord
 from .podnet import PodNetwork, pod_ips
 from .probes import KINDS, ProbeWorker
+from .rng import LazyRandom
 from .status import pod_status
 
 SANDBOX_SECONDS = 0.3    # RunPodSandbox + CNI ADD
@@ -39,6 +39,13 @@ SETTLE_HORIZON = 60.0    # process wake-ups further away than this do not keep s
 
 
 class PodWorker:
+    # slots: one worker per pod, 150,000 at scale; an instance dict would cost ~1.5 KB each
+    __slots__ = ("kubelet", "key", "pod", "uid", "spec", "init_records", "regular_records",
+                 "records", "rng", "start_time", "sandbox_ready", "pod_ip", "volumes", "etc",
+                 "mount_retry", "rejected", "deleting", "removed", "terminal_intent", "done",
+                 "gen", "need_sync", "sync_timer", "pleg_timer", "pull_errors", "_waiting_before",
+                 "wakeups", "net", "hostname", "_services")
+
     def __init__(self, kubelet, pod: dict):
         self.kubelet = kubelet
         self.key = key_of(pod)
@@ -48,7 +55,7 @@ class PodWorker:
         self.init_records = [ContainerRecord(c, "init", i) for i, c in enumerate(self.spec.get("initContainers") or [])]
         self.regular_records = [ContainerRecord(c, "regular", i) for i, c in enumerate(self.spec.get("containers") or [])]
         self.records = {r.name: r for r in self.init_records + self.regular_records}
-        self.rng = random.Random(f"{kubelet.seed}/{self.uid}")
+        self.rng = LazyRandom(kubelet.seed, self.uid)  # random.Random(f"{seed}/{uid}"), built on first use
         self.start_time = None
         self.sandbox_ready = False
         self.pod_ip = None
@@ -64,7 +71,7 @@ class PodWorker:
         self.need_sync = False
         self.sync_timer = None
         self.pleg_timer = None
-        self.pull_errors: dict = {}
+        self.pull_errors: dict = {}  # (only pods whose image pull failed write to it)
         self._waiting_before: list = []
         self.wakeups: dict = {}  # time -> background
         self.net = PodNetwork(self)

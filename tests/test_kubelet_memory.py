@@ -1,0 +1,71 @@
+"""Per-pod memory of the kubelet and the simulated images: structure, not timings.
+
+At 5,000 nodes / 150,000 pods every byte a pod worker keeps is multiplied by 150,000, so the
+kubelet builds per-pod state only when the pod needs it. These tests pin that structure down:
+a plain nginx pod that just runs draws no random number, its worker and container records have
+no instance dicts, and its containers share what is equal between pods (the resolved image,
+service-link environment strings).
+"""
+import random
+
+from labkit.minicluster.cluster import MiniCluster
+from labkit.minicluster.kubelet.rng import LazyRandom
+
+
+def running_nginx(names=("a",)):
+    c = MiniCluster(nodes=1, seed=3)
+    for n in names:
+        c.api.create("pods", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": n},
+                              "spec": {"containers": [{"name": "web", "image": "nginx:1.25"}]}},
+                     "default")
+    assert c.settle(60)
+    k = c.kubelets["node-1"]
+    for n in names:
+        assert c.api.get("pods", n, "default")["status"]["phase"] == "Running"
+    return c, [k.workers[f"default/{n}"] for n in names]
+
+
+def test_lazy_random_gives_the_sequence_of_an_eager_generator():
+    lazy, eager = LazyRandom(42, "uid-1"), random.Random("42/uid-1")
+    assert not lazy.materialized
+    assert lazy.random() == eager.random()
+    assert lazy.materialized
+    assert lazy.getrandbits(256) == eager.getrandbits(256)
+    assert lazy.randrange(10, 1000) == eager.randrange(10, 1000)
+    assert lazy.choice("abcdef") == eager.choice("abcdef")
+    assert lazy.uniform(1.0, 2.0) == eager.uniform(1.0, 2.0)
+    seq = list(range(20))
+    lazy.shuffle(seq)  # forwarded to the real generator
+    ref = list(range(20))
+    eager.shuffle(ref)
+    assert seq == ref
+
+
+def test_a_running_nginx_pod_draws_no_random_number():
+    _, (w,) = running_nginx()
+    assert isinstance(w.rng, LazyRandom) and not w.rng.materialized
+
+
+def test_worker_and_container_records_have_no_instance_dict():
+    _, (w,) = running_nginx()
+    assert not hasattr(w, "__dict__")
+    assert all(not hasattr(r, "__dict__") for r in w.all_records)
+
+
+def test_pods_share_the_resolved_image_and_service_link_strings():
+    _, (a, b) = running_nginx(("a", "b"))
+    pa, pb = a.regular_records[0].current.process, b.regular_records[0].current.process
+    assert pa.image is pb.image
+    ka = next(k for k in pa.env if k == "KUBERNETES_PORT_443_TCP")
+    kb = next(k for k in pb.env if k == "KUBERNETES_PORT_443_TCP")
+    assert ka is kb and pa.env[ka] is pb.env[kb] and pa.env[ka].startswith("tcp://")
+    assert pa.sb.env is pa.env  # one environment dict per container, not a copy per layer
+
+
+def test_nginx_file_system_is_built_only_when_read():
+    c, (w,) = running_nginx()
+    proc = w.regular_records[0].current.process
+    assert proc.fs._layer is None
+    assert proc.fs.read("/etc/hostname") == "a\n"
+    assert "nginx" in proc.fs.read("/etc/nginx/nginx.conf")
+    assert proc.fs._layer is not None
