@@ -69,3 +69,34 @@ def test_nginx_file_system_is_built_only_when_read():
     assert proc.fs.read("/etc/hostname") == "a\n"
     assert "nginx" in proc.fs.read("/etc/nginx/nginx.conf")
     assert proc.fs._layer is not None
+
+
+def test_etc_files_and_service_account_token_are_written_on_first_read():
+    """/etc/hosts... and the projected token exist as soon as the container runs, but their
+    texts are built when something reads them (kubectl exec cat, a shell script)."""
+    c, (w,) = running_nginx()
+    etc = w.etc
+    token_vol = next(v for v in w.volumes.values() if v.kind == "projected")
+    assert not etc.built and not token_vol.built
+    proc = w.regular_records[0].current.process
+    assert proc.fs.read("/etc/hosts").startswith("# Kubernetes-managed hosts file.")
+    assert etc.built and not token_vol.built
+    sa = "/var/run/secrets/kubernetes.io/serviceaccount"
+    assert proc.fs.read(f"{sa}/namespace") == "default"
+    assert proc.fs.read(f"{sa}/token").count(".") == 2
+    assert sorted(proc.fs.listdir(sa)) == ["ca.crt", "namespace", "token"]
+    assert token_vol.built
+
+
+def test_a_missing_configmap_in_a_projected_volume_still_fails_the_mount_at_once():
+    c = MiniCluster(nodes=1, seed=3)
+    c.api.create("pods", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                          "spec": {"containers": [{"name": "web", "image": "nginx:1.25"}],
+                                   "volumes": [{"name": "v", "projected": {"sources": [
+                                       {"configMap": {"name": "nope"}}]}}]}}, "default")
+    c.run(5)
+    assert c.api.get("pods", "p", "default")["status"]["containerStatuses"][0]["state"] == \
+        {"waiting": {"reason": "ContainerCreating"}}
+    msgs = [e["message"] for e in c.api.list("events", "default")["items"]
+            if e["reason"] == "FailedMount"]
+    assert msgs and 'configmap "nope" not found' in msgs[0]

@@ -58,19 +58,70 @@ class Volume:
             rel = rel.rsplit("/", 1)[0]
             self.dirs.add(rel)
 
+    def has_file(self, rel: str) -> bool:
+        return rel in self.files
+
     def snapshot(self) -> dict:
         return {"files": dict(self.files), "dirs": sorted(self.dirs)}
+
+
+def _built_first(slot) -> property:
+    """A property over a :class:`Volume` slot that runs ``make()`` before any access."""
+    def get(self):
+        if self._make is not None:
+            self._build()
+        return slot.__get__(self)
+
+    def put(self, value):
+        if self._make is not None:
+            self._build()
+        slot.__set__(self, value)
+    return property(get, put)
+
+
+class LazyVolume(Volume):
+    """A :class:`Volume` whose files are computed the first time anything looks at them.
+
+    Every pod has kubelet-managed ``/etc/hosts``... and a service account token volume, but
+    most containers never read them: at 150,000 pods the texts would cost ~1 KB each for
+    nothing. ``make()`` returns the files (path → text) and runs at most once; ``names`` are
+    paths it is known to return (mounting one of them does not build the files)."""
+
+    __slots__ = ("_make", "_names")
+
+    def __init__(self, make, read_only: bool = False, kind: str = "emptyDir", names=()):
+        self._make, self._names = make, tuple(names)
+        self.read_only, self.kind = read_only, kind
+
+    def has_file(self, rel: str) -> bool:
+        return (self._make is not None and rel in self._names) or rel in self.files
+
+    def _build(self) -> None:
+        make, self._make = self._make, None
+        Volume.__init__(self, make(), self.read_only, self.kind)
+
+    @property
+    def built(self) -> bool:
+        return self._make is None
+
+    files = _built_first(Volume.files)
+    dirs = _built_first(Volume.dirs)
+
+
+#: one copy of each mount path (every container mounts /etc/hosts...)
+_PATHS: dict = {}
 
 
 class Mount:
     __slots__ = ("path", "volume", "prefix", "read_only")
 
     def __init__(self, path: str, volume: Volume, sub_path: str = "", read_only: bool = False):
-        self.path = posixpath.normpath(path)
+        path = posixpath.normpath(path)
+        self.path = _PATHS.setdefault(path, path) if len(_PATHS) < 10_000 else path
         self.volume = volume
         self.prefix = sub_path.strip("/")
         self.read_only = read_only or volume.read_only
-        if self.prefix and not volume.read_only and self.prefix not in volume.files:
+        if self.prefix and not volume.read_only and not volume.has_file(self.prefix):
             volume.dirs.add(self.prefix)
             volume._add_parents(self.prefix)
 

@@ -80,9 +80,11 @@ def _data(obj: dict, kind: str) -> dict:
         out = {k: base64.b64decode(v).decode("utf-8", "replace") for k, v in (obj.get("data") or {}).items()}
         out.update(obj.get("stringData") or {})
         return out
+    if not obj.get("binaryData"):  # the (read-only) data itself: no copy per pod
+        return obj.get("data") or {}
     out = dict(obj.get("data") or {})
     out.update({k: base64.b64decode(v).decode("utf-8", "replace")
-                for k, v in (obj.get("binaryData") or {}).items()})
+                for k, v in obj["binaryData"].items()})
     return out
 
 

@@ -41,7 +41,7 @@ SETTLE_HORIZON = 60.0    # process wake-ups further away than this do not keep s
 class PodWorker:
     # slots: one worker per pod, 150,000 at scale; an instance dict would cost ~1.5 KB each
     __slots__ = ("kubelet", "key", "pod", "uid", "spec", "init_records", "regular_records",
-                 "records", "rng", "start_time", "sandbox_ready", "pod_ip", "volumes", "etc",
+                 "rng", "start_time", "sandbox_ready", "pod_ip", "volumes", "etc",
                  "mount_retry", "rejected", "deleting", "removed", "terminal_intent", "done",
                  "gen", "need_sync", "sync_timer", "pleg_timer", "pull_errors", "_waiting_before",
                  "wakeups", "net", "hostname", "_services")
@@ -54,7 +54,6 @@ class PodWorker:
         self.spec = pod["spec"]
         self.init_records = [ContainerRecord(c, "init", i) for i, c in enumerate(self.spec.get("initContainers") or [])]
         self.regular_records = [ContainerRecord(c, "regular", i) for i, c in enumerate(self.spec.get("containers") or [])]
-        self.records = {r.name: r for r in self.init_records + self.regular_records}
         self.rng = LazyRandom(kubelet.seed, self.uid)  # random.Random(f"{seed}/{uid}"), built on first use
         self.start_time = None
         self.sandbox_ready = False
@@ -82,6 +81,11 @@ class PodWorker:
     @property
     def all_records(self):
         return self.init_records + self.regular_records
+
+    @property
+    def records(self) -> dict:
+        """Container records by name (built when asked: logs and exec look one up)."""
+        return {r.name: r for r in self.init_records + self.regular_records}
 
     def regular_started(self) -> bool:
         return any(r.current is not None for r in self.regular_records)

@@ -25,10 +25,11 @@ Every container also gets the kubelet-managed ``/etc/hosts``, ``/etc/hostname`` 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 
 from ..errors import ApiError
-from ..images.fs import Mount, Volume
+from ..images.fs import LazyVolume, Mount, Volume
 from . import nodefs
 from .environment import ConfigError, field_value, source_data
 
@@ -57,14 +58,17 @@ def persistent_store(ctx) -> dict:
 
 def token_for(pod: dict) -> str:
     """A deterministic stand-in for a projected service account token (a JWT)."""
-    sa = pod["spec"].get("serviceAccountName", "default")
-    ns = pod["metadata"]["namespace"]
+    return _token(pod["spec"].get("serviceAccountName", "default"), pod["metadata"]["namespace"],
+                  pod["metadata"].get("uid", ""))
+
+
+def _token(sa: str, ns: str, uid: str) -> str:
     head = base64.urlsafe_b64encode(b'{"alg":"RS256","kid":"labkit"}').decode().rstrip("=")
     claims = (f'{{"aud":["https://kubernetes.default.svc.cluster.local"],"iss":"https://kubernetes'
               f'.default.svc.cluster.local","kubernetes.io":{{"namespace":"{ns}","serviceaccount":'
               f'{{"name":"{sa}"}}}},"sub":"system:serviceaccount:{ns}:{sa}"}}')
     body = base64.urlsafe_b64encode(claims.encode()).decode().rstrip("=")
-    sig = hashlib.sha256((head + body + pod["metadata"].get("uid", "")).encode()).hexdigest()
+    sig = hashlib.sha256((head + body + uid).encode()).hexdigest()
     return f"{head}.{body}.{sig}"
 
 
@@ -97,18 +101,7 @@ def _setup_one(kubelet, pod, vol, ns, pod_ip) -> Volume:
         return Volume(_downward(pod, vol["downwardAPI"].get("items"), pod_ip, kubelet),
                       read_only=True, kind="downwardAPI")
     if "projected" in vol:
-        files = {}
-        for src in vol["projected"].get("sources") or []:
-            if "configMap" in src or "secret" in src:
-                kind = "ConfigMap" if "configMap" in src else "Secret"
-                ref = src.get("configMap") or src.get("secret")
-                data = source_data(api, kind, ref.get("name", ""), ns, bool(ref.get("optional")))
-                files.update(_items(data or {}, ref.get("items")))
-            elif "downwardAPI" in src:
-                files.update(_downward(pod, src["downwardAPI"].get("items"), pod_ip, kubelet))
-            elif "serviceAccountToken" in src:
-                files[src["serviceAccountToken"].get("path", "token")] = token_for(pod)
-        return Volume(files, read_only=True, kind="projected")
+        return _projected(kubelet, pod, vol["projected"], ns, pod_ip)
     if "persistentVolumeClaim" in vol:
         claim = vol["persistentVolumeClaim"].get("claimName", "")
         pvc = api.get("persistentvolumeclaims", claim, ns)
@@ -133,6 +126,35 @@ def _setup_one(kubelet, pod, vol, ns, pod_ip) -> Volume:
     return Volume(kind="emptyDir")
 
 
+def _projected(kubelet, pod, projected: dict, ns: str, pod_ip: str) -> Volume:
+    """Several sources in one directory. The sources are read now (a missing ConfigMap fails
+    the mount now); the files, with the pod's own token, are put together on first read."""
+    parts = []
+    for src in projected.get("sources") or []:
+        if "configMap" in src or "secret" in src:
+            kind = "ConfigMap" if "configMap" in src else "Secret"
+            ref = src.get("configMap") or src.get("secret")
+            data = source_data(kubelet.api, kind, ref.get("name", ""), ns, bool(ref.get("optional")))
+            parts.append((data or {}, ref.get("items")))
+        elif "downwardAPI" in src:
+            parts.append((_downward(pod, src["downwardAPI"].get("items"), pod_ip, kubelet), None))
+        elif "serviceAccountToken" in src:
+            meta = pod["metadata"]
+            parts.append((src["serviceAccountToken"].get("path", "token"),
+                          (pod["spec"].get("serviceAccountName", "default"), ns, meta.get("uid", ""))))
+    return LazyVolume(functools.partial(_projected_files, parts), read_only=True, kind="projected")
+
+
+def _projected_files(parts: list) -> dict:
+    files = {}
+    for data, extra in parts:
+        if isinstance(data, str):  # a service account token: (path, (sa, namespace, uid))
+            files[data] = _token(*extra)
+        else:
+            files.update(_items(data, extra))
+    return files
+
+
 def _downward(pod, items, pod_ip, kubelet) -> dict:
     files = {}
     for it in items or []:
@@ -147,11 +169,19 @@ def _downward(pod, items, pod_ip, kubelet) -> dict:
     return files
 
 
+ETC_FILES = ("hosts", "hostname", "resolv.conf")
+
+
 def etc_files(pod: dict, pod_ip: str, dns_ip: str = CLUSTER_DNS) -> Volume:
-    """The kubelet-managed /etc/hosts, /etc/hostname and /etc/resolv.conf of a pod."""
-    meta, spec = pod["metadata"], pod["spec"]
-    ns = meta["namespace"]
-    hostname = spec.get("hostname") or meta["name"]
+    """The kubelet-managed /etc/hosts, /etc/hostname and /etc/resolv.conf of a pod (their
+    texts are written on first read: most containers never read them)."""
+    meta = pod["metadata"]
+    make = functools.partial(_etc_texts, meta["name"], meta["namespace"], pod["spec"], pod_ip, dns_ip)
+    return LazyVolume(make, kind="etc", names=ETC_FILES)
+
+
+def _etc_texts(name: str, ns: str, spec: dict, pod_ip: str, dns_ip: str) -> dict:
+    hostname = spec.get("hostname") or name
     lines = ["# Kubernetes-managed hosts file.", "127.0.0.1\tlocalhost",
              "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::\tip6-localnet",
              "fe00::\tip6-mcastprefix", "fe00::1\tip6-allnodes", "fe00::2\tip6-allrouters"]
@@ -170,8 +200,7 @@ def etc_files(pod: dict, pod_ip: str, dns_ip: str = CLUSTER_DNS) -> Volume:
     else:
         resolv = (f"search {ns}.svc.{CLUSTER_DOMAIN} svc.{CLUSTER_DOMAIN} {CLUSTER_DOMAIN}\n"
                   f"nameserver {dns_ip}\noptions ndots:5\n")
-    return Volume({"hosts": "\n".join(lines) + "\n", "hostname": hostname + "\n",
-                   "resolv.conf": resolv}, kind="etc")
+    return {"hosts": "\n".join(lines) + "\n", "hostname": hostname + "\n", "resolv.conf": resolv}
 
 
 def mounts_for(container: dict, volumes: dict, etc: Volume) -> list[Mount]:
