@@ -100,3 +100,10 @@ def test_a_missing_configmap_in_a_projected_volume_still_fails_the_mount_at_once
     msgs = [e["message"] for e in c.api.list("events", "default")["items"]
             if e["reason"] == "FailedMount"]
     assert msgs and 'configmap "nope" not found' in msgs[0]
+
+
+def test_an_idle_worker_keeps_no_sync_scratch_state():
+    """Between syncs a running pod's worker holds no wake-up table, no list of waiting reasons
+    from its last sync and no pull-error map (it never failed a pull)."""
+    _, (w,) = running_nginx()
+    assert w.wakeups == {} and w._waiting_before is None and w.pull_errors is None

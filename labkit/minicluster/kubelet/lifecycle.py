@@ -61,7 +61,7 @@ def ensure_image(w, rec):
     if images.backoff.in_backoff_since_update(key, now):
         msg = f'Back-off pulling image "{name}"'
         w.event(rec, "Normal", "BackOff", msg)
-        prev = w.pull_errors.get(key)
+        prev = (w.pull_errors or {}).get(key)
         w.trigger_at(images.backoff.retry_at(key))
         return _fail(w, rec, "ImagePullBackOff", f"{msg}: ErrImagePull: {prev}" if prev else msg)
     if err is not None:
@@ -73,6 +73,8 @@ def ensure_image(w, rec):
     if err is not None:
         w.event(rec, "Warning", "Failed", f'Failed to pull image "{name}": {err.message}')
         images.backoff.next(key, k.now(), k.now())
+        if w.pull_errors is None:
+            w.pull_errors = {}
         w.pull_errors[key] = err.message
         w.trigger_at(w.pleg_notice(k.now()))  # the status write comes back as an update
         return _fail(w, rec, "ErrImagePull", err.message)
