@@ -107,3 +107,17 @@ def test_an_idle_worker_keeps_no_sync_scratch_state():
     from its last sync and no pull-error map (it never failed a pull)."""
     _, (w,) = running_nginx()
     assert w.wakeups == {} and w._waiting_before is None and w.pull_errors is None
+
+
+def test_nginx_start_up_lines_wait_unformatted_until_the_log_is_read():
+    """nginx says its 20 start-up lines as one block; they become log entries when read, in
+    the same order and with the same times as if written one by one."""
+    c, (w,) = running_nginx()
+    proc = w.regular_records[0].current.process
+    assert proc._pending is not None and proc._log == []
+    text = c.kubectl("logs a").stdout
+    assert proc._pending is None and len(proc._log) >= 15
+    assert "Configuration complete; ready for start up" in text
+    assert "[notice] 1#1: start worker processes" in text
+    streams = [s for _, s, _ in proc.log]
+    assert streams.index("stderr") == streams.count("stdout")  # stdout block, then stderr

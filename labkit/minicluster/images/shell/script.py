@@ -54,6 +54,8 @@ class ScriptProcess(Process):
             self.say(t, f"{self.shell.name}: {type(e).__name__}: {e}", stream="stderr")
             self._exit(2, None, t)
 
+    BATCH_LOG = False  # a script and the server it becomes write one shared log, in order
+
     def _become(self, tk, t):
         srv = tk.factory(self.image, tk.argv, self.sb, t)
         self.log.extend(srv.log)
