@@ -223,7 +223,10 @@ class Process:
         if self._batch and not self._partial[stream] and not any("\n" in line for line in lines):
             if self._pending is None:
                 self._pending = []
-            self._pending.append((t, stream, lines))  # complete lines: formatted when read
+            if len(_LINES) > _LINES_LIMIT:
+                _LINES.clear()
+            shared = tuple(_LINES.setdefault(line, line) if len(line) < 256 else line for line in lines)
+            self._pending.append((t, stream, shared))  # complete lines: entries made when read
             return
         for line in lines:
             self.emit(t, line + "\n", stream)
