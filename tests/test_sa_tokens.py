@@ -359,3 +359,27 @@ def test_bound_tokens_end_with_their_account_their_pod_or_their_time(srv):
     fresh = srv.kubectl("create", "token", "runner").stdout.strip()
     srv.kubectl("delete", "serviceaccount", "runner")
     assert unauthorized(srv.kubectl("get", "pods", f"--token={fresh}", check=False))
+
+
+def test_a_pods_projected_token_is_a_bound_token_that_authenticates(cluster):
+    """The kubelet's projected service account token (pkg/volume/projected, TokenRequest with
+    a Pod bound object): signed like any TokenRequest token, bound to the pod, a year long
+    with the requested hour as warnafter; valid while the pod exists."""
+    from labkit.minicluster.http.auth import InvalidToken, validate_bound
+    cluster.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                   "spec": {"containers": [{"name": "c", "image": "busybox:1.36",
+                                            "command": ["sleep", "3600"]}]}})
+    cluster.run(5)
+    pod = cluster.api.get("pods", "p", "default")
+    code, token = cluster.kubelets[pod["spec"]["nodeName"]].exec(
+        "default", "p", ["cat", "/var/run/secrets/kubernetes.io/serviceaccount/token"])
+    claims = tokens.verify(token.strip())
+    assert code == 0 and claims is not None
+    assert claims["kubernetes.io"]["pod"] == {"name": "p", "uid": pod["metadata"]["uid"]}
+    assert claims["kubernetes.io"]["warnafter"] - claims["iat"] == 3607
+    assert claims["exp"] - claims["iat"] == 365 * 24 * 3600
+    assert validate_bound(cluster, claims).name == "system:serviceaccount:default:default"
+    cluster.api.delete("pods", "p", "default", grace_period_seconds=0)
+    cluster.settle()
+    with pytest.raises(InvalidToken):
+        validate_bound(cluster, claims)

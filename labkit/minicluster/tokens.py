@@ -31,6 +31,10 @@ import json
 ISSUER = "https://kubernetes.default.svc.cluster.local"
 #: TokenRequest ``spec.expirationSeconds`` default (pkg/apis/authentication/v1/defaults.go)
 DEFAULT_EXPIRATION_SECONDS = 3600
+#: what the kubelet asks for its projected tokens (pkg/volume/projected: 1 h + 7 s)
+KUBELET_TOKEN_SECONDS = 3607
+#: ``--service-account-extend-token-expiration`` (default on): pod-bound tokens last a year
+EXTENDED_EXPIRATION_SECONDS = 365 * 24 * 3600
 #: the shortest expiry the API accepts (validation: "may not specify a duration less than 10 minutes")
 MIN_EXPIRATION_SECONDS = 600
 

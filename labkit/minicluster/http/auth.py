@@ -110,6 +110,7 @@ class TokenAuthenticator:
 
     def __init__(self, seed_material: str | None = None, cluster=None):
         self._tokens: dict[str, UserInfo] = {}
+        self.cluster = cluster  # service account JWTs are checked against it
         self.legacy = LegacyTokenValidator(cluster) if cluster is not None else None
         # The admin token is random per server: nothing else on this machine can guess it.
         self.admin_token = self.issue(ADMIN, secrets.token_hex(16) if seed_material is None
@@ -134,7 +135,7 @@ class TokenAuthenticator:
             return None
         token = authorization_header[len("Bearer "):].strip()
         user = self._tokens.get(token)
-        if user is None and self.legacy is not None and token.count(".") == 2:
+        if user is None and self.cluster is not None and token.count(".") == 2:
             user = self._jwt_user(token)
         return user
 
@@ -143,12 +144,12 @@ class TokenAuthenticator:
         claims = tokens.verify(token)
         if claims is None:
             return None
-        with self.legacy.cluster.lock:
+        with self.cluster.lock:
             try:
                 if claims.get("iss") == sa_tokens.LEGACY_ISSUER:
                     return self.legacy.validate(token, claims)
                 if claims.get("iss") == tokens.ISSUER:
-                    return validate_bound(self.legacy.cluster, claims)
+                    return validate_bound(self.cluster, claims)
             except InvalidToken as e:
                 log.info("service account token rejected: %s", e)
         return None

@@ -24,10 +24,10 @@ Every container also gets the kubelet-managed ``/etc/hosts``, ``/etc/hostname`` 
 """
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 
+from .. import tokens
 from ..errors import ApiError
 from ..images.fs import LazyVolume, Mount, Volume
 from . import nodefs
@@ -56,20 +56,25 @@ def persistent_store(ctx) -> dict:
     return ctx.extra.setdefault("volume_data", {})
 
 
-def token_for(pod: dict) -> str:
-    """A deterministic stand-in for a projected service account token (a JWT)."""
-    return _token(pod["spec"].get("serviceAccountName", "default"), pod["metadata"]["namespace"],
-                  pod["metadata"].get("uid", ""))
-
-
-def _token(sa: str, ns: str, uid: str) -> str:
-    head = base64.urlsafe_b64encode(b'{"alg":"RS256","kid":"labkit"}').decode().rstrip("=")
-    claims = (f'{{"aud":["https://kubernetes.default.svc.cluster.local"],"iss":"https://kubernetes'
-              f'.default.svc.cluster.local","kubernetes.io":{{"namespace":"{ns}","serviceaccount":'
-              f'{{"name":"{sa}"}}}},"sub":"system:serviceaccount:{ns}:{sa}"}}')
-    body = base64.urlsafe_b64encode(claims.encode()).decode().rstrip("=")
-    sig = hashlib.sha256((head + body + uid).encode()).hexdigest()
-    return f"{head}.{body}.{sig}"
+def pod_token(kubelet, sa: str, ns: str, pod_name: str, pod_uid: str) -> str:
+    """The projected ``token`` of a pod: a TokenRequest token bound to the pod, minted when
+    first read (the kubelet asks for 3,607 s; kube-apiserver's default
+    ``--service-account-extend-token-expiration`` stretches it to one year and records the
+    requested expiry as ``warnafter``). It authenticates as the ServiceAccount until the pod or
+    the account is deleted. Simplification: minted at first read instead of at mount, and
+    refreshed never (a year of virtual time is longer than any lesson)."""
+    try:
+        sa_uid = kubelet.api.get("serviceaccounts", sa, ns)["metadata"]["uid"]
+    except ApiError:
+        sa_uid = ""
+    now = kubelet.now()
+    jti = hashlib.sha256(f"{pod_uid}/{now}".encode()).hexdigest()
+    jti = f"{jti[:8]}-{jti[8:12]}-{jti[12:16]}-{jti[16:20]}-{jti[20:32]}"
+    claims = tokens.bound_claims(ns, sa, sa_uid, now, tokens.EXTENDED_EXPIRATION_SECONDS,
+                                 [tokens.ISSUER], jti,
+                                 {"kind": "Pod", "name": pod_name, "uid": pod_uid})
+    claims["kubernetes.io"]["warnafter"] = int(now) + tokens.KUBELET_TOKEN_SECONDS
+    return tokens.sign(claims)
 
 
 def setup(kubelet, pod: dict, pod_ip: str) -> dict:
@@ -141,15 +146,17 @@ def _projected(kubelet, pod, projected: dict, ns: str, pod_ip: str) -> Volume:
         elif "serviceAccountToken" in src:
             meta = pod["metadata"]
             parts.append((src["serviceAccountToken"].get("path", "token"),
-                          (pod["spec"].get("serviceAccountName", "default"), ns, meta.get("uid", ""))))
-    return LazyVolume(functools.partial(_projected_files, parts), read_only=True, kind="projected")
+                          (pod["spec"].get("serviceAccountName", "default"), ns,
+                           meta.get("name", ""), meta.get("uid", ""))))
+    return LazyVolume(functools.partial(_projected_files, kubelet, parts), read_only=True,
+                      kind="projected")
 
 
-def _projected_files(parts: list) -> dict:
+def _projected_files(kubelet, parts: list) -> dict:
     files = {}
     for data, extra in parts:
-        if isinstance(data, str):  # a service account token: (path, (sa, namespace, uid))
-            files[data] = _token(*extra)
+        if isinstance(data, str):  # a service account token: (path, (sa, ns, pod name, pod uid))
+            files[data] = pod_token(kubelet, *extra)
         else:
             files.update(_items(data, extra))
     return files
