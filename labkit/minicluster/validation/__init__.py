@@ -12,7 +12,8 @@ One module per API area: :mod:`.meta` (ObjectMeta, labels, selectors), :mod:`.po
 :mod:`.containers` (PodSpec), :mod:`.workloads` (apps, batch), :mod:`.core` (Service,
 ConfigMap, Secret, PVC, LimitRange, ResourceQuota...), :mod:`.others` (networking, RBAC,
 autoscaling, policy, scheduling, StorageClass), :mod:`.storage` (PersistentVolume, claim
-access modes). :mod:`.fields` words the errors, :mod:`.names`
+access modes), :mod:`.events` (Events, whose rules depend on the API the request came
+through: ``rt.group``). :mod:`.fields` words the errors, :mod:`.names`
 holds the name/label syntax rules.
 
 ``strict_unknown_fields(rt, obj)`` (from :mod:`..schema`) lists fields a kind does not have, for
@@ -21,7 +22,7 @@ holds the name/label syntax rules.
 from __future__ import annotations
 
 from ..schema import strict_unknown_fields, unknown_fields  # noqa: F401 (re-exported)
-from . import core, others, pods, storage, workloads
+from . import core, events, others, pods, storage, workloads
 from .meta import validate_object_meta, validate_object_meta_update
 from .names import name_is_dns_label, name_is_dns_subdomain
 
@@ -58,7 +59,10 @@ def _unchanged_spec(obj: dict, old: dict) -> bool:
 def validate(rt, obj: dict, old: dict | None) -> list[dict]:
     """All problems with ``obj`` as a list of causes (empty when valid). ``old`` is the stored
     object on updates (None on create)."""
-    if old is None:
+    if rt.kind == "Event":
+        causes = events.validate_event_create(rt, obj) if old is None else \
+            events.validate_event_update(rt, obj, old)
+    elif old is None:
         fn = _CREATE.get(rt.kind)
         causes = fn(obj) if fn else _generic_create(rt, obj)
     elif _unchanged_spec(obj, old) and rt.kind != "Pod":
