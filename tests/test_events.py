@@ -315,3 +315,72 @@ def test_yaml_of_a_scheduler_event_through_real_kubectl(oracle):
     series = next(e for e in items if e["reason"] == "FailedScheduling")
     # by now (30 minutes on) finishSeries has written the final count
     assert series["series"]["count"] == 3 and series["related"]["name"] == "web"
+
+
+# -- the event TTL (--event-ttl, a lease attached at every write) ----------------------------------
+
+def _names(c):
+    return sorted(e["metadata"]["name"] for e in c.api.list("events", "default")["items"])
+
+
+def test_event_ttl_runs_from_the_last_write():
+    """pkg/registry/core/event/storage/storage.go: TTLFunc returns --event-ttl (1 h) for every
+    write, create and update, so etcd's lease restarts: an event updated at 50 min still
+    exists at 1 h 30 min and is gone 1 h after that update; one never updated goes at 1 h."""
+    c = MiniCluster(nodes=0, seed=1, scheduler=False, controllers=[])
+    for name in ("a", "b"):
+        c.api.create("events", {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name},
+                                "involvedObject": {"kind": "Pod", "name": "x",
+                                                   "namespace": "default"},
+                                "reason": "Started", "message": "m", "count": 1}, "default")
+    c.run(50 * 60)
+    c.api.patch("events", "a", {"count": 2}, "merge", "default")
+    assert c.recorder.ttl.expires_at("default", "a") == c.now() + 3600
+    c.run(10 * 60)
+    assert _names(c) == ["a"]  # b: one hour after its only write
+    c.run(30 * 60)  # t = 1 h 30 min
+    assert _names(c) == ["a"]
+    c.run(20 * 60 - 1)
+    assert _names(c) == ["a"]
+    c.run(1)  # t = 50 min + 1 h
+    assert _names(c) == [] and c.recorder.ttl.deadlines == {}
+
+
+def test_a_repeating_legacy_event_lives_while_it_repeats():
+    """The recorder's count PATCHes renew the lease; once the event is gone (1 h after the last
+    repeat) the next occurrence starts a new Event with count 1 (EventCorrelator after a 404)."""
+    c = MiniCluster(nodes=0, seed=1, scheduler=False, controllers=[])
+    pod = c.api.create("pods", _pod("w", nodeName="node-1"), "default")
+    rec = c.recorder
+    for _ in range(5):  # every 40 minutes: longer than an hour in all
+        rec.record(pod, "Warning", "BackOff", "Back-off restarting failed container", "kubelet",
+                   host="node-1")
+        c.run(40 * 60)
+    (ev,) = _events(c, "BackOff")
+    assert ev["count"] == 5 and ev["firstTimestamp"] == "2025-01-01T00:00:00Z"
+    c.run(20 * 60)  # an hour after the fifth write
+    assert _events(c, "BackOff") == []
+    rec.record(pod, "Warning", "BackOff", "Back-off restarting failed container", "kubelet",
+               host="node-1")
+    (fresh,) = _events(c, "BackOff")
+    assert fresh["count"] == 1 and fresh["metadata"]["name"] != ev["metadata"]["name"]
+
+
+def test_a_series_patch_renews_the_lease_of_a_new_api_event():
+    """The scheduler's series PATCH (events.k8s.io) is a write like any other."""
+    c = MiniCluster(nodes=0, seed=1, scheduler=False, controllers=[])
+    pod = c.api.create("pods", _pod("q", nodeName="node-1"), "default")
+    rec = c.recorder
+    rec.eventf(pod, None, "Warning", "FailedScheduling", "Scheduling", "no", "default-scheduler",
+               "default-scheduler-control-plane")
+    c.run(50 * 60)
+    rec.eventf(pod, None, "Warning", "FailedScheduling", "Scheduling", "no", "default-scheduler",
+               "default-scheduler-control-plane")
+    evs = _events(c, "FailedScheduling")
+    assert len(evs) == 2  # the first one's series had ended (6 min without a repeat): a new one
+    c.api.patch("events.events.k8s.io", evs[0]["metadata"]["name"], {"series": {
+        "count": 2, "lastObservedTime": "2025-01-01T00:50:00.000000Z"}}, "strategic", "default")
+    c.run(30 * 60)  # 1 h 20 min: both still there (the first renewed at 50 min)
+    assert len(_events(c, "FailedScheduling")) == 2
+    c.run(40 * 60)
+    assert _events(c, "FailedScheduling") == []

@@ -4,7 +4,10 @@ When the scheduler places a pod, a kubelet pulls an image or a controller create
 it records an ``Event`` object: ``type`` (Normal/Warning), ``reason`` (a CamelCase word such as
 ``Scheduled`` or ``BackOff``), a human message, the object it is about and who reported it.
 ``kubectl describe`` shows the events of an object; ``kubectl get events`` shows them all.
-Events expire after one hour (kube-apiserver ``--event-ttl=1h``).
+Events expire one hour after their last write (kube-apiserver ``--event-ttl=1h``: the event
+storage attaches an etcd lease of that TTL at every create *and* update, so an event that keeps
+repeating lives on). :class:`EventTTL` plays the lease: it watches the event keys of the store,
+whoever writes them (a recorder, ``kubectl create``, a PATCH of ``count``).
 
 Two recorders exist upstream, and both are here:
 
@@ -35,6 +38,9 @@ machine: the scheduler's ``reportingInstance`` uses the host name ``control-plan
 """
 from __future__ import annotations
 
+import weakref
+from collections import deque
+
 from . import errors
 from .apiserver import UserInfo
 from .clock import parse_rfc3339, rfc3339
@@ -43,6 +49,7 @@ from .resources import REGISTRY
 from .upstream import SCHEDULER_NAME as SCHEDULER_COMPONENT
 
 EVENT_TTL_SECONDS = 3600  # kube-apiserver --event-ttl default (cmd/kube-apiserver/app/options)
+EVENT_KEY_PREFIX = "/registry/events/"  # both APIs' events live here (store key layout)
 # client-go tools/events/event_broadcaster.go
 SERIES_FINISH_SECONDS = 6 * 60  # finishTime: a series with no repeat for 6 minutes is over
 SERIES_REFRESH_SECONDS = 30 * 60  # refreshTime: ongoing series are written every 30 minutes
@@ -105,9 +112,11 @@ class EventRecorder:
         self._seen: dict = {}  # legacy correlation key -> [namespace, event name, count]
         self._series: dict = {}  # new API: isomorphic key -> cached event (see eventf)
         self._seq = 0
-        self._expiry: list = []  # (expiry time, namespace, name, key) in time order
-        self._sweeper = self._series_timer = None
+        self._keys: dict = {}  # (namespace, name) -> the cache key of an event it wrote
+        self._series_timer = None
         self._start = loop.clock.now()
+        self.ttl = EventTTL.of(api, loop)
+        self.ttl.on_delete.append(self._forget)
 
     # -- the legacy recorder (tools/record) ------------------------------------------------------
     def record(self, obj: dict, etype: str, reason: str, message: str, component: str,
@@ -153,10 +162,15 @@ class EventRecorder:
             self.api.create(resource, event, ns, user=user)
         except errors.ApiError:
             return False  # e.g. the namespace is being deleted: upstream drops the event too
-        self._expiry.append((self.loop.clock.now() + EVENT_TTL_SECONDS, ns, name, key))
-        if self._sweeper is None:
-            self._sweeper = self.loop.call_later(EVENT_TTL_SECONDS, self._sweep, background=True)
+        if key is not None:
+            self._keys[(ns, name)] = key
         return True
+
+    def _forget(self, ns: str, name: str) -> None:
+        """An event is gone (expired or deleted): the next identical one starts afresh."""
+        key = self._keys.pop((ns, name), None)
+        if key is not None:
+            self._seen.pop(key, None)
 
     # -- the new recorder (tools/events, events.k8s.io/v1) ---------------------------------------
     def eventf(self, regarding: dict, related: dict | None, etype: str, reason: str, action: str,
@@ -223,21 +237,76 @@ class EventRecorder:
                 del self._series[key]  # a singleton: nothing more to write
         self._arm_series_timer()
 
-    # -- expiry -----------------------------------------------------------------------------------
+def _frozen(ref: dict | None):
+    return None if ref is None else tuple(sorted(ref.items()))
+
+
+class EventTTL:
+    """The event lease: delete each Event ``EVENT_TTL_SECONDS`` after its *last* write.
+
+    Upstream, pkg/registry/core/event/storage (``TTLFunc``) gives every write of an Event, create
+    and update alike, a fresh etcd lease of ``--event-ttl``; etcd deletes the key when the lease
+    runs out. Here a store watch on ``/registry/events/`` notes each write's deadline; deadlines
+    only grow with time, so a FIFO of (deadline, key) is in order, and an entry whose key was
+    written again later is simply skipped. One keeper per API server (:meth:`of`).
+
+    Simplifications: the expired event is deleted through the API server (watchers see the same
+    DELETED); events already in a restored snapshot get a full TTL from the restore.
+    """
+
+    _by_api: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def of(cls, api, loop) -> "EventTTL":
+        keeper = cls._by_api.get(api)
+        if keeper is None:
+            keeper = cls._by_api[api] = cls(api, loop)
+        return keeper
+
+    def __init__(self, api, loop, ttl: float = EVENT_TTL_SECONDS):
+        self.api, self.loop, self.ttl = api, loop, ttl
+        self.prefix = EVENT_KEY_PREFIX
+        self.deadlines: dict = {}  # store key -> when it expires
+        self._queue: deque = deque()  # (deadline, key), deadlines non-decreasing
+        self._timer = None
+        self.on_delete: list = []  # callbacks (namespace, name) when an event is gone
+        store = api.store
+        for kv in store.range(self.prefix)[0]:
+            self._written(kv.key)
+        store.watch(self.prefix, self._on_store_event)
+
+    def expires_at(self, namespace: str, name: str) -> float | None:
+        """When the event will be deleted (None: no such event)."""
+        return self.deadlines.get(f"{self.prefix}{namespace}/{name}")
+
+    def _on_store_event(self, ev) -> None:
+        if ev.type == "DELETE":
+            if self.deadlines.pop(ev.kv.key, None) is not None:
+                ns, _, name = ev.kv.key[len(self.prefix):].partition("/")
+                for cb in self.on_delete:
+                    cb(ns, name)
+        else:
+            self._written(ev.kv.key)
+
+    def _written(self, key: str) -> None:
+        deadline = self.loop.clock.now() + self.ttl
+        self.deadlines[key] = deadline
+        self._queue.append((deadline, key))
+        if self._timer is None:
+            self._timer = self.loop.call_at(deadline, self._sweep, background=True)
+
     def _sweep(self) -> None:
-        """Delete expired events (etcd leases do this upstream)."""
-        self._sweeper = None
-        now = self.loop.clock.now()
-        while self._expiry and self._expiry[0][0] <= now:
-            _, ns, name, corr = self._expiry.pop(0)
-            self._seen.pop(corr, None)
+        """Delete the events whose lease ran out."""
+        self._timer = None
+        now, queue = self.loop.clock.now(), self._queue
+        while queue and queue[0][0] <= now:
+            deadline, key = queue.popleft()
+            if self.deadlines.get(key) != deadline:
+                continue  # written again since, or already gone
+            ns, _, name = key[len(self.prefix):].partition("/")
             try:
                 self.api.delete("events", name, ns)
             except errors.ApiError:
-                pass
-        if self._expiry:
-            self._sweeper = self.loop.call_at(self._expiry[0][0], self._sweep, background=True)
-
-
-def _frozen(ref: dict | None):
-    return None if ref is None else tuple(sorted(ref.items()))
+                self.deadlines.pop(key, None)
+        if queue:
+            self._timer = self.loop.call_at(queue[0][0], self._sweep, background=True)
