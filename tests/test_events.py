@@ -304,6 +304,27 @@ def test_event_views_match_real_kubectl(oracle, line):
     same(oracle, line)
 
 
+@pytest.mark.parametrize("line", ["get ev", "get ev -o name", "describe ev", "get ev/nope ev/gone",
+                                  "get ev,ev --no-headers", "get ev.events.k8s.io", "get event"])
+def test_ambiguous_short_name_warning_matches_real_kubectl(oracle, line):
+    """client-go restmapper/shortcut.go expandResourceShortcut: ``ev`` is a short name of both
+    events and events.events.k8s.io; kubectl takes the core one and prints (stderr, once per
+    command) ``Warning: short name "ev" could also match lower priority resource
+    events.events.k8s.io``; a full name or a group-qualified one resolves without a warning."""
+    same(oracle, line)
+
+
+def test_ambiguous_short_name_warning_in_labkit_kubectl():
+    c = MiniCluster(nodes=0, seed=1, scheduler=False, controllers=[])
+    warning = ('Warning: short name "ev" could also match lower priority resource '
+               'events.events.k8s.io\n')
+    r = c.kubectl("get ev")
+    assert r.stderr == warning + "No resources found in default namespace.\n" and r.returncode == 0
+    assert c.kubectl("get ev/a ev/b").stderr.count("Warning:") == 1
+    for line in ("get events", "get event", "get ev.events.k8s.io", "get po"):
+        assert "Warning" not in c.kubectl(line).stderr, line
+
+
 def test_yaml_of_a_scheduler_event_through_real_kubectl(oracle):
     real, _ = oracle
     out, _, code = real("get events -o yaml")

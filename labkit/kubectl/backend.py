@@ -11,6 +11,7 @@ are done here, with those same calls.
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any, Callable, Protocol, runtime_checkable
 
 from labkit.minicluster import errors
@@ -60,15 +61,50 @@ class KubectlBackend(Protocol):
              previous: bool = False, tail: int | None = None, timestamps: bool = False) -> str: ...
 
 
+#: where client-side warnings go while a command runs (``commands.run`` points it at the
+#: command's stderr); outside a command they are dropped
+WARNINGS: ContextVar = ContextVar("labkit_kubectl_warnings", default=None)
+
+
+def warn(message: str) -> None:
+    """kubectl's warning printer: ``Warning: <message>`` on stderr."""
+    sink = WARNINGS.get()
+    if sink is not None:
+        sink(message)
+
+
 def resource_for(backend, name: str) -> ResourceType:
     """Resolve what a user types (``po``, ``deploy``, ``deployment.apps``, ``Pod``) to a
-    resource type; unknown names raise kubectl's error."""
+    resource type; unknown names raise kubectl's error. A short name that several resources
+    claim resolves to the first and warns about the others (see :func:`ambiguous_short_name`)."""
     own = getattr(backend, "resource_for", None)
     registry = getattr(backend.api, "registry", REGISTRY)
     try:
-        return own(name) if callable(own) else registry.for_name(name)
+        rt = own(name) if callable(own) else registry.for_name(name)
     except errors.ApiError:
         raise KubectlError(f'the server doesn\'t have a resource type "{name}"') from None
+    for other in ambiguous_short_name(registry, str(name), rt):
+        warn(f'short name "{name}" could also match lower priority resource {other}')
+    return rt
+
+
+def ambiguous_short_name(registry, name: str, chosen: ResourceType) -> list[str]:
+    """The lower-priority resources a short name could also mean (client-go restmapper
+    shortcut.go expandResourceShortcut): none when ``name`` is some resource's plural or
+    singular name or names its group (``ev.events.k8s.io``); other versions of the chosen
+    resource do not count. ``kubectl get ev`` → ``["events.events.k8s.io"]``."""
+    if "." in name:
+        return []
+    types = registry.all()
+    if any(name in (t.plural, t.singular) for t in types):
+        return []
+    out = []
+    for t in types:
+        if name in t.short_names and (t.group, t.plural) != (chosen.group, chosen.plural):
+            other = f"{t.plural}.{t.group}" if t.group else t.plural
+            if other not in out:
+                out.append(other)
+    return out
 
 
 def resource_for_kind(backend, api_version: str, kind: str) -> ResourceType:

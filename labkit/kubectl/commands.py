@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from labkit.minicluster import errors
 
 from . import flags as flagmod
-from .backend import KubectlError, UserApi, format_api_error
+from .backend import WARNINGS, KubectlError, UserApi, format_api_error
 
 #: command name → (function, flag spec, short help)
 COMMANDS: dict = {}
@@ -99,6 +99,14 @@ class Ctx:
         self.out: list[str] = []
         self.err: list[str] = []
         self.failed = False
+        self._warned: set = set()
+
+    def warn(self, message: str) -> None:
+        """A client-side warning (``Warning: ...`` on stderr), printed once per command, like
+        kubectl's shortcut expander warning about an ambiguous short name."""
+        if message not in self._warned:
+            self._warned.add(message)
+            self.err.append(f"Warning: {message}\n")
 
     def now(self) -> float:
         return self.backend.now()
@@ -161,7 +169,11 @@ def run(backend, args, stdin: str | None = None) -> Result:
     try:
         parsed = flagmod.parse(tokens[1:], spec, name)
         ctx = Ctx(backend, parsed, stdin)
-        code = fn(ctx, parsed)
+        token = WARNINGS.set(ctx.warn)
+        try:
+            code = fn(ctx, parsed)
+        finally:
+            WARNINGS.reset(token)
         rc = code if isinstance(code, int) else (1 if ctx.failed else 0)
         return Result("".join(ctx.out), "".join(ctx.err), rc, text)
     except KubectlError as e:
