@@ -4,9 +4,10 @@ Order matters: filters run in this order and the first rejection is a node's rea
 cordoned node reports "were unschedulable", not its taints). Score weights come from
 pkg/scheduler/apis/config/v1/default_plugins.go (see ``labkit.minicluster.upstream``).
 
-VolumeBinding (:mod:`.volume_binding`) checks a pod's PersistentVolumeClaims; its PreBind half
-runs in scheduler.py. Not modelled: VolumeRestrictions, NodeVolumeLimits (CSI attach limits),
-VolumeZone, DynamicResources. PrioritySort and SchedulingGates live in the
+The volume plugins check a pod's PersistentVolumeClaims: VolumeRestrictions
+(:mod:`.volume_restrictions`: ReadWriteOncePod claims, inline disk conflicts), NodeVolumeLimits
+(:mod:`.node_volume_limits`: CSI attach limits) and VolumeBinding (:mod:`.volume_binding`; its
+PreBind half runs in scheduler.py). Not modelled: VolumeZone, DynamicResources. PrioritySort and SchedulingGates live in the
 scheduling queue (queue.py), DefaultPreemption in preemption.py, DefaultBinder in scheduler.py.
 """
 from __future__ import annotations
@@ -21,12 +22,15 @@ from .node_ports import NodePorts
 from .node_resources_fit import NodeResourcesFit
 from .node_unschedulable import NodeUnschedulable
 from .pod_topology_spread import PodTopologySpread
+from .node_volume_limits import NodeVolumeLimits
 from .taint_toleration import TaintToleration
 from .volume_binding import VolumeBinding
+from .volume_restrictions import VolumeRestrictions
 from ...upstream import SCHEDULER_PLUGIN_WEIGHTS
 
 DEFAULT_ORDER = (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts,
-                 NodeResourcesFit, VolumeBinding, PodTopologySpread, InterPodAffinity,
+                 NodeResourcesFit, VolumeRestrictions, NodeVolumeLimits, VolumeBinding,
+                 PodTopologySpread, InterPodAffinity,
                  BalancedAllocation, ImageLocality)
 
 
