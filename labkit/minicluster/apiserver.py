@@ -84,7 +84,7 @@ class APIServer:
         return "".join(self.rng.choice(NAME_ALPHABET) for _ in range(n))
 
     def _decode(self, kv) -> dict:
-        obj = loads(kv.value)
+        obj = loads(self.store.value_of(kv))
         obj["metadata"]["resourceVersion"] = str(kv.mod_revision)
         return obj
 
@@ -147,10 +147,12 @@ class APIServer:
         meta["namespace"] = ns
         return ns
 
-    def _check_body(self, rt, obj) -> dict:
+    def _check_body(self, rt, obj, copy: bool = True) -> dict:
+        """The body as an object of ``rt`` (a copy, unless ``copy=False`` says it is ours)."""
         if not isinstance(obj, dict):
             raise errors.bad_request("Object 'Kind' is missing in the request body")
-        obj = clone(obj)
+        if copy:
+            obj = clone(obj)
         obj.setdefault("apiVersion", rt.api_version)
         obj.setdefault("kind", rt.kind)
         if obj["kind"] != rt.kind or obj["apiVersion"] not in (rt.api_version,):
@@ -299,21 +301,25 @@ class APIServer:
         kv = self.store.get(self.key(rt, ns, name))
         if kv is None:
             raise errors.not_found(rt.plural, name, rt.group)
-        current = self._out(rt, self._decode(kv))
-        patched = apply_patch(current, patch, patch_type)
+        old = self._decode(kv)
+        current = self._out(rt, old)
+        patched = apply_patch(current, patch, patch_type)  # copies: `old` stays as stored
         if not isinstance(patched, dict):
             raise errors.bad_request("patch produced an invalid object")
-        patched = self._in(rt, self._check_body(rt, patched))
+        patched = self._in(rt, self._check_body(rt, patched, copy=False))
         if patched["metadata"].get("name") != name:
             raise errors.bad_request(f'the name of the object ({patched["metadata"].get("name")}) '
                                      f'does not match the name on the URL ({name})')
-        return self._update(rt, patched, kv, subresource, user, dry_run)
+        return self._update(rt, patched, kv, subresource, user, dry_run,
+                            old=None if rt.storage else old)
 
-    def _update(self, rt, obj, kv, subresource, user, dry_run) -> dict:
-        return self._out(rt, self._write(rt, obj, kv, subresource, user, dry_run))
+    def _update(self, rt, obj, kv, subresource, user, dry_run, old=None) -> dict:
+        return self._out(rt, self._write(rt, obj, kv, subresource, user, dry_run, old))
 
-    def _write(self, rt, obj, kv, subresource, user, dry_run) -> dict:
-        old = self._decode(kv)
+    def _write(self, rt, obj, kv, subresource, user, dry_run, old=None) -> dict:
+        """Write ``obj`` over the stored ``kv`` (``old``: ``kv`` already decoded, read-only)."""
+        if old is None:
+            old = self._decode(kv)
         meta, old_meta = obj["metadata"], old["metadata"]
         rv = meta.get("resourceVersion")
         if rv and rv != old_meta["resourceVersion"]:

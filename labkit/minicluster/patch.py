@@ -42,17 +42,22 @@ _SERVICE_PORT_KEY = "port"
 
 
 def merge_patch(target, patch):
-    """RFC 7386 JSON merge patch."""
+    """RFC 7386 JSON merge patch (neither argument is changed)."""
+    return _merge_in_place(clone(target), clone(patch))
+
+
+def _merge_in_place(result, patch):
     if not isinstance(patch, dict):
-        return clone(patch)
-    result = clone(target) if isinstance(target, dict) else {}
+        return patch
+    if not isinstance(result, dict):
+        result = {}
     for k, v in patch.items():
         if v is None:
             result.pop(k, None)
         elif isinstance(v, dict):
-            result[k] = merge_patch(result.get(k), v)
+            result[k] = _merge_in_place(result.get(k), v)
         else:
-            result[k] = clone(v)
+            result[k] = v
     return result
 
 
@@ -76,24 +81,28 @@ def json_patch(target, ops):
 
 
 def strategic_merge_patch(target, patch, path: str = ""):
-    """Strategic merge patch for Kubernetes objects (see module docstring)."""
+    """Strategic merge patch for Kubernetes objects (see module docstring). Neither argument is
+    changed: both are copied once, then merged in place."""
+    return _merge(clone(target), clone(patch), path)
+
+
+def _merge(target, patch, path: str):
+    """Merge ``patch`` into ``target`` in place (both are the caller's own copies)."""
     if not isinstance(patch, dict):
-        return clone(patch)
+        return patch
     if patch.get("$patch") == "replace":
-        return {k: clone(v) for k, v in patch.items() if k != "$patch"}
+        return {k: v for k, v in patch.items() if k != "$patch"}
     if patch.get("$patch") == "delete":
         return None
-    result = clone(target) if isinstance(target, dict) else {}
+    result = target if isinstance(target, dict) else {}
     retain = patch.get("$retainKeys")
     for k, v in patch.items():
-        if k.startswith("$"):
-            continue
-        if k.startswith("$setElementOrder/") or k.startswith("$deleteFromPrimitiveList/"):
+        if k[:1] == "$":
             continue
         if v is None:
             result.pop(k, None)
         elif isinstance(v, dict):
-            merged = strategic_merge_patch(result.get(k), v, f"{path}.{k}")
+            merged = _merge(result.get(k), v, f"{path}.{k}")
             if merged is None:
                 result.pop(k, None)
             else:
@@ -136,8 +145,8 @@ def _merge_list(field, current, items, path):
                 out.append(x)
         return out
     if key is None or not all(isinstance(x, dict) for x in items):
-        return [clone(x) for x in items if not (isinstance(x, dict) and x.get("$patch"))]
-    out = [clone(x) for x in current or []]
+        return [x for x in items if not (isinstance(x, dict) and x.get("$patch"))]
+    out = list(current or [])
     index = {x.get(key): i for i, x in enumerate(out) if isinstance(x, dict)}
     for item in items:
         k = item.get(key)
@@ -146,10 +155,10 @@ def _merge_list(field, current, items, path):
             index = {x.get(key): i for i, x in enumerate(out)}
             continue
         if k in index:
-            out[index[k]] = strategic_merge_patch(out[index[k]], item, f"{path}.{field}")
+            out[index[k]] = _merge(out[index[k]], item, f"{path}.{field}")
         else:
             index[k] = len(out)
-            out.append({kk: clone(vv) for kk, vv in item.items() if not kk.startswith("$")})
+            out.append({kk: vv for kk, vv in item.items() if not kk.startswith("$")})
     return out
 
 

@@ -20,7 +20,7 @@ import base64
 import math
 import re
 
-from ..errors import ApiError
+from ..admission.common import cached_get
 from ..quantity import parse_cpu, parse_memory
 
 
@@ -67,12 +67,10 @@ def expand(text: str, mapping: dict) -> str:
 
 
 def _get(api, resource, name, namespace):
-    try:
-        return api.get(resource, name, namespace)
-    except ApiError as e:
-        if e.code == 404:
-            return None
-        raise
+    """The kubelet's ConfigMap/Secret manager (``configMapAndSecretChangeDetectionStrategy:
+    Watch``): a watch-fed cache shared by every pod, so a thousand pods mounting
+    ``kube-root-ca.crt`` hold one copy of it (read-only), not a thousand."""
+    return cached_get(api, resource, namespace, name)
 
 
 def _data(obj: dict, kind: str) -> dict:
