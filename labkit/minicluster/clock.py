@@ -21,16 +21,18 @@ from datetime import datetime, timezone
 EPOCH = datetime(2025, 1, 1, tzinfo=timezone.utc).timestamp()
 
 
-_LAST_STAMP = [None, ""]  # (whole second, its text): virtual time repeats the same second a lot
+_STAMPS: dict[int, str] = {}  # whole second -> its text: virtual time repeats a few seconds a lot
 
 
 def rfc3339(t: float) -> str:
     """Format seconds since the Unix epoch the way the API server does: ``2025-01-01T00:00:05Z``."""
     sec = int(t)
-    if _LAST_STAMP[0] != sec:
-        _LAST_STAMP[1] = datetime.fromtimestamp(sec, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        _LAST_STAMP[0] = sec
-    return _LAST_STAMP[1]
+    text = _STAMPS.get(sec)
+    if text is None:
+        if len(_STAMPS) >= 4096:
+            _STAMPS.clear()
+        text = _STAMPS[sec] = datetime.fromtimestamp(sec, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return text
 
 
 def parse_rfc3339(s: str) -> float:

@@ -119,10 +119,7 @@ class MiniCluster(ClusterClient):
         for ns in SYSTEM_NAMESPACES:
             self.api.create("namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                            "metadata": {"name": ns}})
-        try:
-            from . import rbac
-        except ImportError:  # pragma: no cover - during bring-up
-            return
+        from . import rbac
         rbac.bootstrap_policy(self.api)
         from .controllers.persistentvolume_provisioner import install_default_storage
         install_default_storage(self.api)  # kind's default StorageClass "standard"
@@ -131,11 +128,8 @@ class MiniCluster(ClusterClient):
         """Start the control plane. ``scheduler=False`` or a restricted ``controllers`` list
         make a cluster with parts missing: a lesson in what each part does (without a
         scheduler, every pod stays Pending)."""
-        try:
-            from . import rbac
-            self.api.authorizer = rbac.Authorizer(self.api)
-        except ImportError:  # pragma: no cover
-            pass
+        from . import rbac
+        self.api.authorizer = rbac.Authorizer(self.api)
         from .controllers.manager import ControllerManager
         self.controllers = ControllerManager(self.ctx, enabled=controllers)
         from .controllers.persistentvolume_provisioner import LocalPathProvisioner
@@ -154,10 +148,7 @@ class MiniCluster(ClusterClient):
     # -- nodes ------------------------------------------------------------------------------
     def add_node(self, name=None, cpu=None, memory=None, max_pods=None, labels=None, taints=None):
         """Join a new node (a kubelet registers it with the API server)."""
-        try:
-            from .kubelet import Kubelet
-        except ImportError:  # the full kubelet package is optional during bring-up
-            from .kubelet_lite import Kubelet
+        from .kubelet import Kubelet
         name = name or f"node-{len(self.kubelets) + 1}"
         if name in self.kubelets:
             raise errors.already_exists("nodes", name)

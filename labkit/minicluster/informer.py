@@ -18,6 +18,8 @@ from .objects import key_of
 
 #: Kinds whose cached objects share equal subtrees (see :class:`SubtreeSharer`).
 SHARED_KINDS = frozenset({"Pod", "Node"})
+#: Longest string shared through the table (an image digest reference is ~95 characters)
+SHARED_STRING_MAX = 128
 
 
 class SharedInformer:
@@ -167,7 +169,7 @@ class SubtreeSharer:
                         self._fill(v, v.items(), prev)
                         continue
                 parent[k] = share(v)
-            elif t is str and len(v) < 64:
+            elif t is str and len(v) <= SHARED_STRING_MAX:
                 parent[k] = table.setdefault(v, v)
 
     def _share(self, x):
