@@ -314,6 +314,15 @@ def test_ambiguous_short_name_warning_matches_real_kubectl(oracle, line):
     same(oracle, line)
 
 
+@pytest.mark.parametrize("line", ["get EV", "get PODS", "get Pod", "get POD", "get Deploy",
+                                  "get DEPLOYMENTS", "get Events.events.k8s.io", "get PO"])
+def test_resource_name_case_matches_real_kubectl(oracle, line):
+    """Short names are expanded as typed (shortcut.go compares them case-sensitively), then
+    DefaultRESTMapper lower-cases the resource and matches plural and singular names: ``PODS``
+    and ``POD`` work, ``EV``, ``PO`` and ``Deploy`` are unknown resource types."""
+    same(oracle, line)
+
+
 def test_ambiguous_short_name_warning_in_labkit_kubectl():
     c = MiniCluster(nodes=0, seed=1, scheduler=False, controllers=[])
     warning = ('Warning: short name "ev" could also match lower priority resource '

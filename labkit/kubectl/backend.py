@@ -79,6 +79,8 @@ def resource_for(backend, name: str) -> ResourceType:
     claim resolves to the first and warns about the others (see :func:`ambiguous_short_name`)."""
     own = getattr(backend, "resource_for", None)
     registry = getattr(backend.api, "registry", REGISTRY)
+    if _miscased_short_name(registry, str(name)):
+        raise KubectlError(f'the server doesn\'t have a resource type "{name}"')
     try:
         rt = own(name) if callable(own) else registry.for_name(name)
     except errors.ApiError:
@@ -86,6 +88,20 @@ def resource_for(backend, name: str) -> ResourceType:
     for other in ambiguous_short_name(registry, str(name), rt):
         warn(f'short name "{name}" could also match lower priority resource {other}')
     return rt
+
+
+def _miscased_short_name(registry, name: str) -> bool:
+    """``EV``, ``Deploy``: kubectl expands short names as typed (case-sensitive) and lower-cases
+    only plural and singular names (``PODS`` works), so an upper-case short name that is no
+    resource's name or Kind is unknown (restmapper shortcut.go, DefaultRESTMapper)."""
+    base = name.split(".", 1)[0]
+    if base == base.lower():
+        return False
+    lower = base.lower()
+    types = registry.all()
+    if any(lower in (t.plural, t.singular) or base == t.kind for t in types):
+        return False
+    return any(lower in t.short_names for t in types)
 
 
 def ambiguous_short_name(registry, name: str, chosen: ResourceType) -> list[str]:
