@@ -144,14 +144,14 @@ class Store:
 
     def _put(self, key: str, value: bytes, prev: KeyValue | None) -> KeyValue:
         self.revision += 1
-        kv = KeyValue(key, storecodec.pack(value), prev.create_revision if prev else self.revision, self.revision,
-                      prev.version + 1 if prev else 1)
+        kv = KeyValue(key, storecodec.pack(value), prev.create_revision if prev else self.revision,
+                      self.revision, prev.version + 1 if prev else 1)
         self._buckets.setdefault(_bucket(key), {})[key] = kv
-        self._fresh = (value, kv)
+        outer, self._fresh = self._fresh, (value, kv)  # a watcher may write in turn
         try:
             self._emit(WatchEvent("PUT", kv, prev))
         finally:
-            self._fresh = None
+            self._fresh = outer
         return kv
 
     def value_of(self, kv: KeyValue) -> bytes:
