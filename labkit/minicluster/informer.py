@@ -173,8 +173,8 @@ class SubtreeSharer:
                 parent[k] = table.setdefault(v, v)
 
     def _share(self, x):
-        if not x:
-            return x
+        if not x:  # every pod has a few empty ones (securityContext, lastState): one of each
+            return self.table.setdefault(type(x), x)
         if len(x) > 8 and type(x) is dict:  # big dicts (a spec, a status) are rarely shared whole
             self._fill(x, x.items(), None)
             return x

@@ -1,6 +1,8 @@
 """Small helpers over Kubernetes objects, which are plain dicts shaped like the API's JSON."""
 from __future__ import annotations
 
+import sys
+
 import orjson
 
 
@@ -22,10 +24,13 @@ def meta(obj: dict) -> dict:
 
 
 def key_of(obj: dict) -> str:
-    """The informer cache key: ``namespace/name`` (or ``name`` for cluster-scoped objects)."""
+    """The informer cache key: ``namespace/name`` (or ``name`` for cluster-scoped objects).
+
+    The string is interned: the informer, the scheduler and the garbage collector each keep
+    the keys of 150,000 pods, and one shared string per pod is 160 bytes less than three."""
     m = obj["metadata"]
     ns = m.get("namespace")
-    return f"{ns}/{m['name']}" if ns else m["name"]
+    return sys.intern(f"{ns}/{m['name']}") if ns else m["name"]
 
 
 def owner_of(obj: dict, kind: str | None = None) -> dict | None:

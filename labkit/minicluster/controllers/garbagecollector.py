@@ -31,7 +31,7 @@ upstream ignores them.
 from __future__ import annotations
 
 from ..errors import ApiError
-from ..objects import clone
+from ..objects import clone, key_of
 from ..resources import REGISTRY
 from .base import Controller
 
@@ -81,8 +81,7 @@ class GarbageCollector(Controller):
     # -- graph bookkeeping ------------------------------------------------------------------
     def _on_change(self, inf, old, obj):
         meta = obj["metadata"]
-        key = f"{meta['namespace']}/{meta['name']}" if meta.get("namespace") else meta["name"]
-        self.uids[meta["uid"]] = (inf, key)
+        self.uids[meta["uid"]] = (inf, key_of(obj))
         if _deleting(obj) and (_has_finalizer(obj, ORPHAN) or _has_finalizer(obj, FOREGROUND)):
             self.queue.add(meta["uid"])
         refs = meta.get("ownerReferences") or ()
