@@ -140,13 +140,15 @@ class ServicePodController(Controller):
         if new is None:
             for _ns, _sel, svc_uid in self._selectors.values():
                 self._derived.pop((svc_uid, pod["metadata"]["uid"]), None)
-        ns, pkey = pod["metadata"]["namespace"], self._key(pod)
+        ns = pod["metadata"]["namespace"]
+        selecting = [(skey, sel) for skey, (sns, sel, _uid) in self._selectors.items() if sns == ns]
+        if not selecting:  # no Service with a selector in the pod's namespace
+            return
+        pkey = self._key(pod)
         relevant_change = old is None or new is None or _relevant(old) != _relevant(new)
         labels = (new or {}).get("metadata", {}).get("labels") if new is not None else None
         has_ip = bool((old is not None and pod_ip(old)) or (new is not None and pod_ip(new)))
-        for skey, (sns, sel, _uid) in self._selectors.items():
-            if sns != ns:
-                continue
+        for skey, sel in selecting:
             members = self.members[skey]
             now_in = new is not None and sel.matches(labels)
             was_in = pkey in members
