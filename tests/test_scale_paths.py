@@ -180,6 +180,30 @@ def test_informer_shares_equal_subtrees_between_pods_and_versions():
     assert a["status"]["conditions"][0].get("reason") != "Changed"  # old version untouched
 
 
+def test_informer_new_version_keeps_unchanged_items_strings_and_empties():
+    """A status write that changes one pod condition: the new cached version keeps the other
+    conditions and the unchanged strings (name, uid) of the previous version as the same
+    objects; the empty dicts of all cached pods are one object. Contents stay exact."""
+    h = Harness(nodes=3)
+    h.create(replicaset(replicas=2))
+    h.settle()
+    cache = h.pods.cache
+    key = sorted(cache)[0]
+    before = cache[key]
+    pod = h.api.get("pods", before["metadata"]["name"], "default")
+    pod["status"]["conditions"][0]["reason"] = "Changed"
+    h.api.update("pods", pod, "default", subresource="status")
+    after = cache[key]
+    assert after == h.api.get("pods", before["metadata"]["name"], "default")
+    old_c, new_c = before["status"]["conditions"], after["status"]["conditions"]
+    assert new_c is not old_c and new_c[0] is not old_c[0]
+    assert all(n is o for n, o in zip(new_c[1:], old_c[1:]))
+    assert after["metadata"]["uid"] is before["metadata"]["uid"]
+    assert after["metadata"]["name"] is before["metadata"]["name"]
+    empties = {id(p["spec"]["securityContext"]) for p in cache.values()}
+    assert len(empties) == 1 and next(iter(cache.values()))["spec"]["securityContext"] == {}
+
+
 def test_node_registration_does_not_rescan_all_nodes():
     """Joining a node costs O(1) node reads: its pod CIDR comes from the allocator, ranges that
     nodes already carry are taken as they appear (nodeipam's range allocator keeps a bitmap,

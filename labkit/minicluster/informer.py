@@ -168,9 +168,33 @@ class SubtreeSharer:
                     if t is dict:
                         self._fill(v, v.items(), prev)
                         continue
+                    parent[k] = self._share_list(v, prev)
+                    continue
                 parent[k] = share(v)
             elif t is str and len(v) <= SHARED_STRING_MAX:
+                if old is not None:
+                    prev = old.get(k)
+                    if prev == v:  # unchanged since the last version (a name, a uid)
+                        parent[k] = prev
+                        continue
                 parent[k] = table.setdefault(v, v)
+
+    def _share_list(self, items: list, prev: list) -> list:
+        """A changed list: an equal one from the table, else this one keeping the previous
+        version's equal items (pod conditions: one or two of five change at a time)."""
+        key = orjson.dumps(items)
+        hit = self.table.get(key)
+        if type(hit) is list:
+            return hit
+        for i, item in enumerate(items):
+            if i < len(prev) and item == prev[i]:
+                items[i] = prev[i]
+            elif type(item) is dict or type(item) is list:
+                items[i] = self._share(item)
+            elif type(item) is str and len(item) <= SHARED_STRING_MAX:
+                items[i] = self.table.setdefault(item, item)
+        self.table[bytes(memoryview(key))] = items
+        return items
 
     def _share(self, x):
         if not x:  # every pod has a few empty ones (securityContext, lastState): one of each
