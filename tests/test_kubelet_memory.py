@@ -106,7 +106,7 @@ def test_an_idle_worker_keeps_no_sync_scratch_state():
     """Between syncs a running pod's worker holds no wake-up table, no list of waiting reasons
     from its last sync and no pull-error map (it never failed a pull)."""
     _, (w,) = running_nginx()
-    assert w.wakeups == {} and w._waiting_before is None and w.pull_errors is None
+    assert w.wakeups is None and w._waiting_before is None and w.pull_errors is None
 
 
 def test_nginx_start_up_lines_wait_unformatted_until_the_log_is_read():
@@ -114,7 +114,7 @@ def test_nginx_start_up_lines_wait_unformatted_until_the_log_is_read():
     the same order and with the same times as if written one by one."""
     c, (w,) = running_nginx()
     proc = w.regular_records[0].current.process
-    assert proc._pending is not None and proc._log == []
+    assert proc._pending is not None and not proc._log
     text = c.kubectl("logs a").stdout
     assert proc._pending is None and len(proc._log) >= 15
     assert "Configuration complete; ready for start up" in text

@@ -84,21 +84,22 @@ class LazyVolume(Volume):
 
     Every pod has kubelet-managed ``/etc/hosts``... and a service account token volume, but
     most containers never read them: at 150,000 pods the texts would cost ~1 KB each for
-    nothing. ``make()`` returns the files (path → text) and runs at most once; ``names`` are
-    paths it is known to return (mounting one of them does not build the files)."""
+    nothing. ``make(source)`` returns the files (path → text) and runs at most once (keeping
+    ``make`` and its one argument costs less than a closure or a ``functools.partial``);
+    ``names`` are paths it is known to return (mounting one of them does not build the files)."""
 
-    __slots__ = ("_make", "_names")
+    __slots__ = ("_make", "_source", "_names")
 
-    def __init__(self, make, read_only: bool = False, kind: str = "emptyDir", names=()):
-        self._make, self._names = make, tuple(names)
+    def __init__(self, make, source, read_only: bool = False, kind: str = "emptyDir", names=()):
+        self._make, self._source, self._names = make, source, tuple(names)
         self.read_only, self.kind = read_only, kind
 
     def has_file(self, rel: str) -> bool:
         return (self._make is not None and rel in self._names) or rel in self.files
 
     def _build(self) -> None:
-        make, self._make = self._make, None
-        Volume.__init__(self, make(), self.read_only, self.kind)
+        make, source, self._make, self._source = self._make, self._source, None, None
+        Volume.__init__(self, make(source), self.read_only, self.kind)
 
     @property
     def built(self) -> bool:
@@ -128,6 +129,8 @@ class Mount:
 
 class FileSystem:
     """The view of one container: image files + writable layer + mounts (longest path wins)."""
+
+    __slots__ = ("_image_files", "_layer", "mounts", "cwd")  # one per container
 
     def __init__(self, image_files: dict | None = None, mounts=(), cwd: str = "/"):
         self._image_files = image_files or {}

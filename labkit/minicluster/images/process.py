@@ -26,6 +26,7 @@ killer → 137 ``OOMKilled``, a process that cannot start → 128 ``StartError``
 from __future__ import annotations
 
 import math
+from types import MappingProxyType
 
 #: log lines kept per container instance (the kubelet rotates container logs at 10 MiB)
 MAX_LOG_LINES = 10000
@@ -36,6 +37,28 @@ PARTIAL_LINE_MAX = 16 * 1024
 #: pods print the same start-up lines): memory for large clusters; cleared when full
 _LINES: dict = {}
 _LINES_LIMIT = 20_000
+
+#: what a process starts with, shared by all processes until one writes (150,000 pods:
+#: an empty list and a dict of two empty buffers each would cost ~120 bytes per container)
+_NO_LINES: tuple = ()
+_NO_PARTIAL = MappingProxyType({"stdout": "", "stderr": ""})
+
+#: environments shared by containers (see :meth:`Sandbox.share_env`), by their items
+_ENVS: dict = {}
+
+#: one copy of each command line (every nginx pod runs ``nginx -g daemon off;``)
+_ARGVS: dict = {}
+
+
+def shared_argv(argv) -> tuple:
+    """``argv`` as a tuple shared by every process started with the same command line."""
+    argv = tuple(argv)
+    if len(_ARGVS) > 10_000:
+        _ARGVS.clear()
+    try:
+        return _ARGVS.setdefault(argv, argv)
+    except TypeError:  # not all strings: kept as given
+        return argv
 
 
 class NetError(Exception):
@@ -61,20 +84,49 @@ class ExecError(Exception):
 
 class Sandbox:
     """Everything a container gets from the kubelet: its environment, filesystem, network and
-    identity (hostname, pod IP), its resource limits, and a private random generator."""
+    identity (hostname, pod IP), its resource limits, and a private random generator.
 
-    __slots__ = ("env", "fs", "net", "hostname", "rng", "pod_ip", "mem_limit", "cpu_limit",
-                 "node_ip", "stdin")
+    The environment of the pods of one template differs only in ``HOSTNAME``: containers
+    share one copy of the rest (:meth:`share_env`) and get their own dict when something
+    reads ``env`` (a shell, ``kubectl exec env``); an idle nginx never does."""
+
+    __slots__ = ("_env", "_env_base", "fs", "net", "hostname", "rng", "pod_ip", "mem_limit",
+                 "cpu_limit", "node_ip", "stdin")
 
     def __init__(self, env=None, fs=None, net=None, hostname="localhost", rng=None, pod_ip="",
                  mem_limit=None, cpu_limit=None, node_ip="", stdin=""):
         from .fs import FileSystem
         from .network import NoNetwork
-        self.env = dict(env or {})
+        self._env, self._env_base = dict(env or {}), None
         self.fs = fs if fs is not None else FileSystem()
         self.net = net if net is not None else NoNetwork()
         self.hostname, self.rng, self.pod_ip, self.node_ip = hostname, rng, pod_ip, node_ip
         self.mem_limit, self.cpu_limit, self.stdin = mem_limit, cpu_limit, stdin
+
+    @property
+    def env(self) -> dict:
+        """The container's environment (its own dict: programs may change it)."""
+        if self._env is None:
+            env = self._env = dict(self._env_base)
+            env["HOSTNAME"] = self.hostname
+            self._env_base = None
+        return self._env
+
+    @env.setter
+    def env(self, env: dict) -> None:
+        self._env, self._env_base = env, None
+
+    def share_env(self, env: dict) -> None:
+        """Use ``env`` (a dict this sandbox may keep) as the environment, through a copy
+        shared with every container whose environment is the same but for ``HOSTNAME``."""
+        if env.get("HOSTNAME") != self.hostname or not all(type(v) is str for v in env.values()):
+            self.env = env  # HOSTNAME set by the container spec, or odd values: keep it as is
+            return
+        env["HOSTNAME"] = ""  # keeps its place in the order; the real value comes with the copy
+        key = tuple(env.items())
+        if len(_ENVS) > 1000:
+            _ENVS.clear()
+        self._env, self._env_base = None, _ENVS.setdefault(key, env)
 
 
 class Process:
@@ -89,18 +141,18 @@ class Process:
     BATCH_LOG = True
 
     def __init__(self, image, argv: list[str], sandbox: Sandbox, now: float):
-        self.image, self.argv, self.sb = image, list(argv), sandbox
+        self.image, self.argv, self.sb = image, shared_argv(argv), sandbox
         self.started_at = now
         self.finished_at: float | None = None
         self.exit_code: int | None = None
         self.reason: str | None = None
-        self._log: list[tuple] = []  # (time, stream, text): see ``log``
+        self._log: list[tuple] | tuple = _NO_LINES  # (time, stream, text): see ``log``
         self._pending = None         # [(time, stream, lines)] said but not yet in _log
         self._batch = self.BATCH_LOG
         self.dropped = 0             # lines rotated away
         self.term_at: float | None = None
         self._due: float | None = None
-        self._partial = {"stdout": "", "stderr": ""}
+        self._partial = _NO_PARTIAL  # text not yet ended by a newline, per stream
 
     # -- identity -----------------------------------------------------------------------------
     @property
@@ -121,6 +173,8 @@ class Process:
             pending, self._pending = self._pending, None
             for t, stream, lines in pending:
                 self._append(t, stream, lines)
+        if self._log is _NO_LINES:  # the list is made when the first line is written or read
+            self._log = []
         return self._log
 
     @log.setter
@@ -205,7 +259,7 @@ class Process:
         if len(rest) >= PARTIAL_LINE_MAX:  # containerd cuts very long lines into 16 KiB pieces
             lines.append(rest)
             rest = ""
-        self._partial[stream] = rest
+        self.partial_buffers()[stream] = rest
         self._append(t, stream, lines)
 
     def _append(self, t: float, stream: str, lines) -> None:
@@ -226,10 +280,18 @@ class Process:
             if len(_LINES) > _LINES_LIMIT:
                 _LINES.clear()
             shared = tuple(_LINES.setdefault(line, line) if len(line) < 256 else line for line in lines)
+            shared = _LINES.setdefault(shared, shared)  # the same block from every nginx pod
             self._pending.append((t, stream, shared))  # complete lines: entries made when read
             return
         for line in lines:
             self.emit(t, line + "\n", stream)
+
+    def partial_buffers(self) -> dict:
+        """The per-stream buffers of text not yet ended by a newline, made on first write
+        (most programs only ever write whole lines: the shared empty buffers serve them)."""
+        if self._partial is _NO_PARTIAL:
+            self._partial = dict(_NO_PARTIAL)
+        return self._partial
 
     def log_lines(self) -> list[tuple]:
         """The log so far, including text not yet ended by a newline (as containerd writes

@@ -229,7 +229,7 @@ class Image:
             files = FileSystem(self.files())
         sb = Sandbox(fs=files, net=net, hostname=hostname, rng=rng, pod_ip=pod_ip,
                      mem_limit=mem_limit, cpu_limit=cpu_limit, node_ip=node_ip, stdin=stdin)
-        sb.env = merged  # already a private copy: no second dict per container
+        sb.share_env(merged)  # a private copy we may keep: no second dict per container
         if self.family.workdir and files.cwd == "/":
             files.cwd = self.family.workdir
         return self.start_argv(argv if argv is not None else self.argv_for(container), sb, now)

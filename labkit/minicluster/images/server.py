@@ -46,7 +46,7 @@ class ServerProcess(Process):
         self.ready_at = now + self.STARTUP
         self.stopping = False
         self.requests = 0
-        self._req_times: list[float] = []
+        self._req_times: list[float] | tuple = ()  # kept only when requests cost CPU
         self.startup(now)
 
     # -- hooks --------------------------------------------------------------------------------
@@ -83,6 +83,8 @@ class ServerProcess(Process):
     def http(self, port, path, now, headers, client_ip):
         self.requests += 1
         if self.REQUEST_CPU:
+            if not self._req_times:
+                self._req_times = []
             self._req_times.append(now)
             if len(self._req_times) > 20000:
                 del self._req_times[:10000]

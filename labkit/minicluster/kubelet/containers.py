@@ -16,15 +16,23 @@ from .backoff import Backoff
 
 
 class Instance:
-    """One run of a container."""
+    """One run of a container.
 
-    __slots__ = ("id", "process", "image", "started_at", "finished_at", "exit_code", "reason",
-                 "message", "attempt")
+    Its containerd ID (64 hex digits) is computed each time it is asked for, from the pod UID,
+    the container name and the attempt: the status writer and probes ask rarely, and keeping
+    the string would cost 113 bytes per container."""
 
-    def __init__(self, cid: str, process, image, started_at: float, attempt: int):
-        self.id, self.process, self.image = cid, process, image
+    __slots__ = ("pod_uid", "name", "process", "image", "started_at", "finished_at", "exit_code",
+                 "reason", "message", "attempt")
+
+    def __init__(self, pod_uid: str, name: str, process, image, started_at: float, attempt: int):
+        self.pod_uid, self.name, self.process, self.image = pod_uid, name, process, image
         self.started_at, self.attempt = started_at, attempt
         self.finished_at = self.exit_code = self.reason = self.message = None
+
+    @property
+    def id(self) -> str:
+        return container_id(self.pod_uid, self.name, self.attempt)
 
     @property
     def running(self) -> bool:
@@ -55,7 +63,7 @@ class ContainerRecord:
         self.started = False  # startup probe passed (or none)
         self.image = None
         self.image_ref = ""
-        self.probes: dict = {}  # "liveness"/"readiness"/"startup" -> ProbeWorker
+        self.probes: dict | None = None  # "liveness"/"readiness"/"startup" -> ProbeWorker
         self.kill_reason: str | None = None  # set when a probe failure asks for a restart
         self.kill_message: str | None = None
 
@@ -91,8 +99,10 @@ class ContainerRecord:
         self.ready = False
         self.started = "startupProbe" not in self.spec
 
-    def container_id(self, pod_uid: str, attempt: int) -> str:
-        return hashlib.sha256(f"{pod_uid}/{self.name}/{attempt}".encode()).hexdigest()
+
+def container_id(pod_uid: str, name: str, attempt: int) -> str:
+    """The (simulated) containerd ID of a container instance: stable for a given attempt."""
+    return hashlib.sha256(f"{pod_uid}/{name}/{attempt}".encode()).hexdigest()
 
 
 class ImageManager:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from .. import errors
 from ..apiserver import UserInfo
 from ..images import ExecError
+from ..objects import key_of
 from ..upstream import (CONTAINER_BACKOFF_SECONDS, CONTAINER_MAX_BACKOFF_SECONDS,
                         NODE_LEASE_NAMESPACE, NODE_LEASE_RENEW_SECONDS,
                         NODE_STATUS_REPORT_FREQUENCY_SECONDS, NODE_STATUS_UPDATE_FREQUENCY_SECONDS)
@@ -162,7 +163,7 @@ class Kubelet:
         """A pod bound to this node was added or changed."""
         if self.stopped:
             return
-        key = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
+        key = key_of(pod)  # the informer's interned string: one copy per pod, not two
         w = self.workers.get(key)
         if w is not None and w.uid != pod["metadata"]["uid"]:
             w.removed = True

@@ -119,7 +119,6 @@ def start_container(w, rec):
         return False
     spec = expand_command(rec.spec, env)
     attempt = rec.restart_count + (1 if rec.current is not None else 0)
-    cid = rec.container_id(w.uid, attempt)
     fs = FileSystem(img.files(), mounts_for(rec.spec, w.volumes, w.etc), cwd=rec.spec.get("workingDir") or "/")
     mem, cpu = _limits(rec.spec)
     yield CREATE_SECONDS
@@ -129,13 +128,13 @@ def start_container(w, rec):
         proc = img.start(spec, env, fs, now, rng=w.rng, net=w.net, hostname=w.hostname,
                          pod_ip=w.pod_ip or "", node_ip=k.internal_ip, mem_limit=mem, cpu_limit=cpu)
     except StartError as e:
-        inst = Instance(cid, None, img, now, attempt)
+        inst = Instance(w.uid, rec.name, None, img, now, attempt)
         inst.finish(128, "StartError", now, str(e))
         rec.new_instance(inst)
         w.event(rec, "Warning", "Failed", f"Error: {e}")
         w.pleg_at(now)
         return False
-    inst = Instance(cid, proc, img, now, attempt)
+    inst = Instance(w.uid, rec.name, proc, img, now, attempt)
     rec.new_instance(inst)
     w.event(rec, "Normal", "Started", f"Started container {rec.name}")
     hook = ((rec.spec.get("lifecycle") or {}).get("postStart"))

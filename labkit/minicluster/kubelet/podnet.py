@@ -63,12 +63,17 @@ def endpoint(ctx, ip: str, port: int, now: float):
 
 
 class PodNetwork:
-    """The network object given to a pod's containers (see :mod:`...images.network`)."""
+    """The network object given to a pod's containers (see :mod:`...images.network`).
+
+    One per pod (150,000 at scale): slots, and the simulated Internet is one object shared
+    by all pods (it keeps no state)."""
+
+    __slots__ = ("worker", "_cluster")
+    _internet = NoNetwork()
 
     def __init__(self, worker):
         self.worker = worker
         self._cluster = None
-        self._internet = NoNetwork()
 
     @property
     def ctx(self):

@@ -24,7 +24,6 @@ Every container also gets the kubelet-managed ``/etc/hosts``, ``/etc/hostname`` 
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 
 from .. import tokens
@@ -77,14 +76,13 @@ def pod_token(kubelet, sa: str, ns: str, pod_name: str, pod_uid: str) -> str:
     return tokens.sign(claims)
 
 
-def setup(kubelet, pod: dict, pod_ip: str) -> dict:
+def setup(worker, pod_ip: str) -> dict:
     """All the pod's volumes, by name (raises :class:`MountError` on the first that fails)."""
-    ns = pod["metadata"]["namespace"]
     out = {}
-    for vol in pod["spec"].get("volumes") or []:
+    for vol in worker.pod["spec"].get("volumes") or []:
         name = vol.get("name", "")
         try:
-            out[name] = _setup_one(kubelet, pod, vol, ns, pod_ip)
+            out[name] = _setup_one(worker, vol, pod_ip)
         except ConfigError as e:
             raise MountError(name, str(e)) from None
         except ApiError as e:
@@ -94,7 +92,9 @@ def setup(kubelet, pod: dict, pod_ip: str) -> dict:
     return out
 
 
-def _setup_one(kubelet, pod, vol, ns, pod_ip) -> Volume:
+def _setup_one(worker, vol, pod_ip) -> Volume:
+    kubelet, pod = worker.kubelet, worker.pod
+    ns = pod["metadata"]["namespace"]
     api = kubelet.api
     if "configMap" in vol or "secret" in vol:
         kind = "ConfigMap" if "configMap" in vol else "Secret"
@@ -106,7 +106,7 @@ def _setup_one(kubelet, pod, vol, ns, pod_ip) -> Volume:
         return Volume(_downward(pod, vol["downwardAPI"].get("items"), pod_ip, kubelet),
                       read_only=True, kind="downwardAPI")
     if "projected" in vol:
-        return _projected(kubelet, pod, vol["projected"], ns, pod_ip)
+        return _projected(worker, vol["projected"], ns, pod_ip)
     if "persistentVolumeClaim" in vol:
         claim = vol["persistentVolumeClaim"].get("claimName", "")
         pvc = api.get("persistentvolumeclaims", claim, ns)
@@ -131,35 +131,45 @@ def _setup_one(kubelet, pod, vol, ns, pod_ip) -> Volume:
     return Volume(kind="emptyDir")
 
 
-def _projected(kubelet, pod, projected: dict, ns: str, pod_ip: str) -> Volume:
+#: where a projected volume's service account token goes, until the token is minted
+_TOKEN = object()
+#: the files of projected volumes (tokens left out), one copy for all the pods they are equal
+#: in (every pod's kube-api-access volume has the same ca.crt and namespace files)
+_PROJECTED: dict = {}
+
+
+def _projected(worker, projected: dict, ns: str, pod_ip: str) -> Volume:
     """Several sources in one directory. The sources are read now (a missing ConfigMap fails
-    the mount now); the files, with the pod's own token, are put together on first read."""
-    parts = []
+    the mount now); the pod's own token is minted on first read."""
+    pod, kubelet = worker.pod, worker.kubelet
+    files = {}
     for src in projected.get("sources") or []:
         if "configMap" in src or "secret" in src:
             kind = "ConfigMap" if "configMap" in src else "Secret"
             ref = src.get("configMap") or src.get("secret")
             data = source_data(kubelet.api, kind, ref.get("name", ""), ns, bool(ref.get("optional")))
-            parts.append((data or {}, ref.get("items")))
+            files.update(_items(data or {}, ref.get("items")))
         elif "downwardAPI" in src:
-            parts.append((_downward(pod, src["downwardAPI"].get("items"), pod_ip, kubelet), None))
+            files.update(_downward(pod, src["downwardAPI"].get("items"), pod_ip, kubelet))
         elif "serviceAccountToken" in src:
-            meta = pod["metadata"]
-            parts.append((src["serviceAccountToken"].get("path", "token"),
-                          (pod["spec"].get("serviceAccountName", "default"), ns,
-                           meta.get("name", ""), meta.get("uid", ""))))
-    return LazyVolume(functools.partial(_projected_files, kubelet, parts), read_only=True,
-                      kind="projected")
+            files[src["serviceAccountToken"].get("path", "token")] = _TOKEN
+    if len(_PROJECTED) > 1000:
+        _PROJECTED.clear()
+    try:
+        files = _PROJECTED.setdefault(tuple(files.items()), files)
+    except TypeError:  # pragma: no cover - file contents are strings
+        pass
+    return LazyVolume(_projected_files, (worker, files), read_only=True, kind="projected")
 
 
-def _projected_files(kubelet, parts: list) -> dict:
-    files = {}
-    for data, extra in parts:
-        if isinstance(data, str):  # a service account token: (path, (sa, ns, pod name, pod uid))
-            files[data] = pod_token(kubelet, *extra)
-        else:
-            files.update(_items(data, extra))
-    return files
+def _projected_files(source) -> dict:
+    worker, files = source
+    if _TOKEN not in files.values():
+        return files  # Volume copies it
+    meta = worker.pod["metadata"]
+    sa = worker.spec.get("serviceAccountName", "default")
+    return {path: pod_token(worker.kubelet, sa, meta["namespace"], meta.get("name", ""), worker.uid)
+            if text is _TOKEN else text for path, text in files.items()}
 
 
 def _downward(pod, items, pod_ip, kubelet) -> dict:
@@ -179,12 +189,17 @@ def _downward(pod, items, pod_ip, kubelet) -> dict:
 ETC_FILES = ("hosts", "hostname", "resolv.conf")
 
 
-def etc_files(pod: dict, pod_ip: str, dns_ip: str = CLUSTER_DNS) -> Volume:
+def etc_files(worker) -> Volume:
     """The kubelet-managed /etc/hosts, /etc/hostname and /etc/resolv.conf of a pod (their
-    texts are written on first read: most containers never read them)."""
-    meta = pod["metadata"]
-    make = functools.partial(_etc_texts, meta["name"], meta["namespace"], pod["spec"], pod_ip, dns_ip)
-    return LazyVolume(make, kind="etc", names=ETC_FILES)
+    texts are written on first read, from the pod's sandbox: most containers never read
+    them)."""
+    return LazyVolume(_etc_of, worker, kind="etc", names=ETC_FILES)
+
+
+def _etc_of(worker) -> dict:
+    meta = worker.pod["metadata"]
+    return _etc_texts(meta["name"], meta["namespace"], worker.spec, worker.pod_ip or "",
+                      worker.kubelet.dns_ip)
 
 
 def _etc_texts(name: str, ns: str, spec: dict, pod_ip: str, dns_ip: str) -> dict:
@@ -245,12 +260,11 @@ def uses(pod: dict, kind: str, name: str) -> list[str]:
 def refresh(worker, names: list[str]) -> None:
     """Project the current ConfigMap/Secret data into the pod's volumes ``names`` (the kubelet
     does this on its periodic pod sync; environment variables are never updated)."""
-    k = worker.kubelet
     for vol in worker.pod["spec"].get("volumes") or []:
         if vol.get("name") not in names or worker.volumes is None:
             continue
         try:
-            fresh = _setup_one(k, worker.pod, vol, worker.pod["metadata"]["namespace"], worker.pod_ip or "")
+            fresh = _setup_one(worker, vol, worker.pod_ip or "")
         except (ConfigError, ApiError):
             continue
         target = worker.volumes.get(vol["name"])

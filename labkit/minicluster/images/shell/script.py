@@ -60,7 +60,7 @@ class ScriptProcess(Process):
         srv = tk.factory(self.image, tk.argv, self.sb, t)
         self.log.extend(srv.log)
         srv.log = self.log
-        srv._partial = self._partial
+        srv._partial = self.partial_buffers()  # one set of buffers for both
         self.server = srv
         self._due = srv._due
 
