@@ -121,3 +121,54 @@ def test_nginx_start_up_lines_wait_unformatted_until_the_log_is_read():
     assert "[notice] 1#1: start worker processes" in text
     streams = [s for _, s, _ in proc.log]
     assert streams.index("stderr") == streams.count("stdout")  # stdout block, then stderr
+
+
+def test_pods_of_a_template_share_one_environment_until_a_program_reads_it():
+    """The environment differs between two such pods only in HOSTNAME: one shared dict until
+    read, then a private copy in the same order (PATH, HOSTNAME, image ENV, service links)."""
+    _, (a, b) = running_nginx(("a", "b"))
+    sa, sb = (w.regular_records[0].current.process.sb for w in (a, b))
+    assert sa._env is None and sa._env_base is sb._env_base
+    env = sa.env
+    assert env is sa.env and env["HOSTNAME"] == "a" and list(env)[:3] == ["PATH", "HOSTNAME", "NGINX_VERSION"]
+    env["X"] = "1"  # a program changes its own copy only
+    assert "X" not in sb.env and sb.env["HOSTNAME"] == "b" and env["HOME"] == "/root"
+
+
+def test_pods_share_their_start_up_lines_command_line_and_projected_files():
+    _, (a, b) = running_nginx(("a", "b"))
+    pa, pb = (w.regular_records[0].current.process for w in (a, b))
+    assert pa.argv is pb.argv and pa.argv == ("nginx", "-g", "daemon off;")
+    assert pa._pending[0][2] is pb._pending[0][2]  # the entrypoint block (same for all)
+    va, vb = (next(v for v in w.volumes.values() if v.kind == "projected") for w in (a, b))
+    assert va._source[1] is vb._source[1]  # ca.crt and namespace, with the token to come
+    assert pa.fs.read("/var/run/secrets/kubernetes.io/serviceaccount/token") != \
+        pb.fs.read("/var/run/secrets/kubernetes.io/serviceaccount/token")
+
+
+def test_mounts_are_built_when_the_container_first_looks_at_a_path():
+    c, (w,) = running_nginx()
+    fs = w.regular_records[0].current.process.fs
+    assert callable(fs._mounts)  # a MountPlan: nothing looked yet
+    assert fs.read("/etc/hostname") == "a\n"
+    assert [m.path for m in fs.mounts] == ["/var/run/secrets/kubernetes.io/serviceaccount",
+                                           "/etc/resolv.conf", "/etc/hostname", "/etc/hosts"]
+
+
+def test_a_subpath_mount_is_bound_when_the_container_starts():
+    """A subPath creates its directory in the volume when the container starts
+    (pkg/kubelet/kubelet_pods.go makeMounts, SafeMakeDir), so such mounts are not deferred:
+    the other container sees the directory without looking first."""
+    c = MiniCluster(nodes=1, seed=3)
+    c.api.create("pods", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {
+        "volumes": [{"name": "v", "emptyDir": {}}],
+        "containers": [{"name": "web", "image": "nginx:1.25",
+                        "volumeMounts": [{"name": "v", "mountPath": "/data", "subPath": "logs"}]},
+                       {"name": "side", "image": "nginx:1.25",
+                        "volumeMounts": [{"name": "v", "mountPath": "/all"}]}]}}, "default")
+    assert c.settle(60)
+    w = c.kubelets["node-1"].workers["default/p"]
+    web, side = (r.current.process.fs for r in w.regular_records)
+    assert not callable(web._mounts) and callable(side._mounts)
+    assert "logs" in w.volumes["v"].dirs
+    assert side.listdir("/all") == ["logs"]

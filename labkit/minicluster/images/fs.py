@@ -127,16 +127,30 @@ class Mount:
             volume._add_parents(self.prefix)
 
 
-class FileSystem:
-    """The view of one container: image files + writable layer + mounts (longest path wins)."""
+def _longest_first(mounts) -> tuple:
+    return tuple(sorted(mounts, key=lambda m: len(m.path), reverse=True))
 
-    __slots__ = ("_image_files", "_layer", "mounts", "cwd")  # one per container
+
+class FileSystem:
+    """The view of one container: image files + writable layer + mounts (longest path wins).
+
+    ``mounts`` are :class:`Mount` objects, or a function that returns them, called the first
+    time a path is looked up (the kubelet defers the mounts of containers that never look at
+    their files: an idle web server among 150,000 pods)."""
+
+    __slots__ = ("_image_files", "_layer", "_mounts", "cwd")  # one per container
 
     def __init__(self, image_files: dict | None = None, mounts=(), cwd: str = "/"):
         self._image_files = image_files or {}
         self._layer = None  # the image files, copied into a private layer on first use
-        self.mounts = sorted(mounts, key=lambda m: len(m.path), reverse=True)
+        self._mounts = mounts if callable(mounts) else _longest_first(mounts)
         self.cwd = cwd
+
+    @property
+    def mounts(self) -> tuple:
+        if callable(self._mounts):
+            self._mounts = _longest_first(self._mounts())
+        return self._mounts
 
     @property
     def layer(self) -> Volume:

@@ -45,15 +45,13 @@ class Instance:
 class ContainerRecord:
     """Everything the kubelet tracks about one container of a pod."""
 
-    __slots__ = ("spec", "name", "kind", "index", "sidecar", "current", "previous",
-                 "restart_count", "waiting", "ready", "started", "image", "image_ref", "probes",
-                 "kill_reason", "kill_message")
+    __slots__ = ("spec", "name", "kind", "sidecar", "current", "previous", "restart_count",
+                 "waiting", "ready", "started", "image", "probes", "kill_reason", "kill_message")
 
-    def __init__(self, spec: dict, kind: str, index: int):
+    def __init__(self, spec: dict, kind: str):
         self.spec = spec
         self.name = spec.get("name", "")
         self.kind = kind  # "init" or "regular"
-        self.index = index
         self.sidecar = kind == "init" and spec.get("restartPolicy") == "Always"
         self.current: Instance | None = None
         self.previous: Instance | None = None
@@ -62,7 +60,6 @@ class ContainerRecord:
         self.ready = False
         self.started = False  # startup probe passed (or none)
         self.image = None
-        self.image_ref = ""
         self.probes: dict | None = None  # "liveness"/"readiness"/"startup" -> ProbeWorker
         self.kill_reason: str | None = None  # set when a probe failure asks for a restart
         self.kill_message: str | None = None

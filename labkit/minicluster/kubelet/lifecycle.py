@@ -26,7 +26,7 @@ from ..quantity import parse_cpu, parse_memory
 from ..upstream import MINIMUM_GRACE_PERIOD_SECONDS
 from .containers import Instance, go_duration
 from .environment import ConfigError, build_env, expand_command
-from .volumes import mounts_for
+from .volumes import container_mounts
 
 CREATE_SECONDS = 0.05  # CreateContainer + StartContainer
 
@@ -119,7 +119,8 @@ def start_container(w, rec):
         return False
     spec = expand_command(rec.spec, env)
     attempt = rec.restart_count + (1 if rec.current is not None else 0)
-    fs = FileSystem(img.files(), mounts_for(rec.spec, w.volumes, w.etc), cwd=rec.spec.get("workingDir") or "/")
+    fs = FileSystem(img.files(), container_mounts(rec.spec, w.volumes, w.etc),
+                    cwd=rec.spec.get("workingDir") or "/")
     mem, cpu = _limits(rec.spec)
     yield CREATE_SECONDS
     now = k.now()

@@ -54,10 +54,8 @@ class PodWorker:
         self.spec = pod["spec"]
         # tuples: fixed for the pod's life; most pods have no init container, and the empty
         # tuple is one shared object (an empty list is 56 bytes per pod)
-        self.init_records = tuple(ContainerRecord(c, "init", i)
-                                  for i, c in enumerate(self.spec.get("initContainers") or ()))
-        self.regular_records = tuple(ContainerRecord(c, "regular", i)
-                                     for i, c in enumerate(self.spec.get("containers") or ()))
+        self.init_records = tuple(ContainerRecord(c, "init") for c in self.spec.get("initContainers") or ())
+        self.regular_records = tuple(ContainerRecord(c, "regular") for c in self.spec.get("containers") or ())
         self.rng = LazyRandom(kubelet.seed, self.uid)  # random.Random(f"{seed}/{uid}"), built on first use
         self.start_time = None
         self.sandbox_ready = False

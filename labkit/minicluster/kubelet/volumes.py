@@ -225,6 +225,29 @@ def _etc_texts(name: str, ns: str, spec: dict, pod_ip: str, dns_ip: str) -> dict
     return {"hosts": "\n".join(lines) + "\n", "hostname": hostname + "\n", "resolv.conf": resolv}
 
 
+def container_mounts(container: dict, volumes: dict, etc: Volume):
+    """The container's mounts (:func:`mounts_for`), or a :class:`MountPlan` for its file system
+    to follow on first use when building them later makes no difference: no ``subPath`` (bound
+    when the container starts) and no hostPath (whose directories a mount may create)."""
+    for vm in container.get("volumeMounts") or ():
+        if vm.get("subPath") or isinstance(volumes.get(vm.get("name")), nodefs.HostPathVolume):
+            return mounts_for(container, volumes, etc)
+    return MountPlan(container, volumes, etc)
+
+
+class MountPlan:
+    """What :func:`mounts_for` needs, kept until the container first looks at a path (its four
+    mount records and their list are ~340 bytes; most containers never look)."""
+
+    __slots__ = ("container", "volumes", "etc")
+
+    def __init__(self, container: dict, volumes: dict, etc: Volume):
+        self.container, self.volumes, self.etc = container, volumes, etc
+
+    def __call__(self) -> list[Mount]:
+        return mounts_for(self.container, self.volumes, self.etc)
+
+
 def mounts_for(container: dict, volumes: dict, etc: Volume) -> list[Mount]:
     """The container's mounts: its volumeMounts plus the managed /etc files."""
     out = [Mount("/etc/hosts", etc, "hosts"), Mount("/etc/hostname", etc, "hostname"),
