@@ -52,6 +52,14 @@ def test_worker_and_container_records_have_no_instance_dict():
     assert all(not hasattr(r, "__dict__") for r in w.all_records)
 
 
+def test_an_nginx_process_has_no_instance_dict_and_still_runs_exec():
+    c, (w,) = running_nginx()
+    proc = w.regular_records[0].current.process
+    assert not hasattr(proc, "__dict__") and not hasattr(proc.fs, "__dict__")
+    assert c.kubelets["node-1"].exec("default", "a", ["cat", "/etc/hostname"]) == (0, "a\n")
+    assert proc.last_exec_seconds >= 0 and proc._exec_count == 1
+
+
 def test_pods_share_the_resolved_image_and_service_link_strings():
     _, (a, b) = running_nginx(("a", "b"))
     pa, pb = a.regular_records[0].current.process, b.regular_records[0].current.process

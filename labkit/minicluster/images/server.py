@@ -41,6 +41,8 @@ class ServerProcess(Process):
     #: CPU use is averaged over this window (cAdvisor/metrics-server rates over ~15 s)
     CPU_WINDOW = 15.0
 
+    __slots__ = ("ready_at", "stopping", "requests", "_req_times")
+
     def __init__(self, image, argv, sandbox, now):
         super().__init__(image, argv, sandbox, now)
         self.ready_at = now + self.STARTUP

@@ -93,6 +93,8 @@ class Nginx(ServerProcess):
 
     RSS = 3 << 20 | 512 << 10
 
+    __slots__ = ("entrypoint", "_conf")  # the image of most pods: no instance dict
+
     def __init__(self, image, argv, sandbox, now, entrypoint: bool = False):
         self.entrypoint = entrypoint
         self._conf = None
