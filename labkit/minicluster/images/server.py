@@ -41,15 +41,25 @@ class ServerProcess(Process):
     #: CPU use is averaged over this window (cAdvisor/metrics-server rates over ~15 s)
     CPU_WINDOW = 15.0
 
-    __slots__ = ("ready_at", "stopping", "requests", "_req_times")
+    __slots__ = ("_ready_at", "stopping", "requests", "_req_times")
 
     def __init__(self, image, argv, sandbox, now):
         super().__init__(image, argv, sandbox, now)
-        self.ready_at = now + self.STARTUP
+        self._ready_at = None  # STARTUP seconds after the start, unless startup() says otherwise
         self.stopping = False
         self.requests = 0
         self._req_times: list[float] | tuple = ()  # kept only when requests cost CPU
         self.startup(now)
+
+    @property
+    def ready_at(self) -> float:
+        """When the server starts listening (a float per server only when it is not the
+        usual ``STARTUP`` seconds after the start)."""
+        return self.started_at + self.STARTUP if self._ready_at is None else self._ready_at
+
+    @ready_at.setter
+    def ready_at(self, t: float) -> None:
+        self._ready_at = t
 
     # -- hooks --------------------------------------------------------------------------------
     def startup(self, now: float) -> None:
