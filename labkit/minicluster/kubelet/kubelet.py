@@ -49,7 +49,7 @@ class Kubelet:
         self.ipam = IPAllocator(f"10.244.{self.index}")
         # with a cluster network, the node IPAM controller assigns spec.podCIDR
         self.pod_cidr = None if net is not None and hasattr(net, "allocate_pod_ip") else self.ipam.cidr
-        self.dns_ip = getattr(net, "dns_ip", None) or "10.96.0.10"
+        self.dns_ip = getattr(net, "dns_ip", None) or volumes.CLUSTER_DNS
         self.seed = ctx.rng.getrandbits(32)
         self.images = ImageManager(ctx.child_rng())
         self.backoff = Backoff(CONTAINER_BACKOFF_SECONDS, CONTAINER_MAX_BACKOFF_SECONDS)
