@@ -147,7 +147,7 @@ def test_pods_share_their_start_up_lines_command_line_and_projected_files():
     _, (a, b) = running_nginx(("a", "b"))
     pa, pb = (w.regular_records[0].current.process for w in (a, b))
     assert pa.argv is pb.argv and pa.argv == ("nginx", "-g", "daemon off;")
-    assert pa._pending[0][2] is pb._pending[0][2]  # the entrypoint block (same for all)
+    assert type(pa._pending) is tuple and pa._pending[0] is pb._pending[0]  # entrypoint block
     va, vb = (next(v for v in w.volumes.values() if v.kind == "projected") for w in (a, b))
     assert va._source[1] is vb._source[1]  # ca.crt and namespace, with the token to come
     assert pa.fs.read("/var/run/secrets/kubernetes.io/serviceaccount/token") != \
@@ -180,3 +180,16 @@ def test_a_subpath_mount_is_bound_when_the_container_starts():
     assert not callable(web._mounts) and callable(side._mounts)
     assert "logs" in w.volumes["v"].dirs
     assert side.listdir("/all") == ["logs"]
+
+
+def test_a_line_said_after_the_start_leaves_the_shared_start_up_blocks_alone():
+    c, (a, b) = running_nginx(("a", "b"))
+    pa, pb = (w.regular_records[0].current.process for w in (a, b))
+    shared = pb._pending
+    status, _ = pa.http_get(80, "/", c.now(), {"User-Agent": "curl/8.5.0"}, "10.244.1.9")
+    assert status == 200 and type(pa._pending) is list and pb._pending is shared
+    log = pa.log
+    assert log[0][0] == pa.started_at and log[0][2].startswith("/docker-entrypoint.sh")
+    assert log[-1][0] == c.now() and log[-1][2].startswith('10.244.1.9 - - [') and \
+        '"GET / HTTP/1.1" 200 615 "-" "curl/8.5.0" "-"' in log[-1][2]
+    assert pb.log[0][0] == pb.started_at and len(pb.log) == len(log) - 1

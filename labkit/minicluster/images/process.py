@@ -174,11 +174,11 @@ class Process:
     def log(self) -> list[tuple]:
         """The log lines, ``(time, stream, text)``. Lines a program *says* as a block (nginx's
         20 start-up lines) wait as one entry until the log is read: most containers' logs are
-        never read, and 20 tuples x 150,000 pods is 200 MB."""
+        never read, and 20 tuples x 150,000 pods is 200 MB (see :meth:`say`)."""
         if self._pending is not None:
             pending, self._pending = self._pending, None
             for t, stream, lines in pending:
-                self._append(t, stream, lines)
+                self._append(self.started_at if t is None else t, stream, lines)
         if self._log is _NO_LINES:  # the list is made when the first line is written or read
             self._log = []
         return self._log
@@ -280,14 +280,25 @@ class Process:
             self.dropped += cut
 
     def say(self, t: float, *lines: str, stream: str = "stdout") -> None:
+        """Write whole lines. They wait as blocks ``(time, stream, lines)`` until the log is
+        read; blocks said at the start (time None: ``started_at``) form a tuple shared by every
+        process that said the same at its start (all nginx pods of a version started in the
+        same second), and become a private list at the first later line."""
         if self._batch and not self._partial[stream] and not any("\n" in line for line in lines):
-            if self._pending is None:
-                self._pending = []
             if len(_LINES) > _LINES_LIMIT:
                 _LINES.clear()
             shared = tuple(_LINES.setdefault(line, line) if len(line) < 256 else line for line in lines)
-            shared = _LINES.setdefault(shared, shared)  # the same block from every nginx pod
-            self._pending.append((t, stream, shared))  # complete lines: entries made when read
+            block = (None if t == self.started_at else t, stream, _LINES.setdefault(shared, shared))
+            pending = self._pending
+            if block[0] is None and (pending is None or type(pending) is tuple):
+                pending = (pending or ()) + (_LINES.setdefault(block, block),)
+                self._pending = _LINES.setdefault(pending, pending)
+            elif pending is None:
+                self._pending = [block]
+            else:
+                if type(pending) is tuple:
+                    pending = self._pending = list(pending)
+                pending.append(block)
             return
         for line in lines:
             self.emit(t, line + "\n", stream)
