@@ -204,6 +204,36 @@ def test_informer_new_version_keeps_unchanged_items_strings_and_empties():
     assert len(empties) == 1 and next(iter(cache.values()))["spec"]["securityContext"] == {}
 
 
+def test_packed_pod_cache_keeps_quiet_pods_status_packed_and_reads_them_whole():
+    """Beyond the HOT_OBJECTS most recently written pods, the informer keeps a pod as its view
+    without status (the object the kubelet and the scheduler hold) plus the packed status;
+    reading it gives the whole object again, equal to the API server's, a fresh copy per read."""
+    from labkit.minicluster import informer
+    h = Harness(nodes=3)
+    h.create(replicaset(replicas=6))
+    h.settle()
+    cache = h.pods.cache
+    assert isinstance(cache, informer.PackedCache)
+    cache.capacity = 2
+    for key in sorted(cache):  # rewrite each pod so the hot set turns over
+        ns, name = key.split("/")
+        pod = h.api.get("pods", name, ns)
+        pod["metadata"].setdefault("annotations", {})["touched"] = "yes"
+        h.api.update("pods", pod, ns)
+    quiet = sorted(cache)[0]
+    assert quiet not in cache._hot and quiet in cache._packed
+    assert "status" not in cache._views[quiet]
+    whole = cache[quiet]
+    ns, name = quiet.split("/")
+    assert whole == h.api.get("pods", name, ns) and whole["status"]["phase"] == "Running"
+    assert cache[quiet] is not whole                      # decoded again
+    assert whole["spec"] is cache._views[quiet]["spec"]  # the kept parts are shared
+    assert len(list(cache.values())) == len(cache) == 6
+    h.api.delete("pods", name, ns, grace_period_seconds=0)
+    h.settle()
+    assert quiet not in cache._views and quiet not in cache._packed
+
+
 def test_node_registration_does_not_rescan_all_nodes():
     """Joining a node costs O(1) node reads: its pod CIDR comes from the allocator, ranges that
     nodes already carry are taken as they appear (nodeipam's range allocator keeps a bitmap,

@@ -33,6 +33,23 @@ def key_of(obj: dict) -> str:
     return sys.intern(f"{ns}/{m['name']}") if ns else m["name"]
 
 
+_LAST_VIEW: list = [None, None]  # (object, its view): the kubelet and the scheduler share one
+
+
+def without_status(obj: dict) -> dict:
+    """``obj`` without its ``status``: a new top-level dict sharing everything else (read-only).
+
+    What a component keeps of a pod for the pod's whole life when it needs only the desired
+    state: the kubelet and the scheduler keep their pods' metadata and spec, and the status
+    (half of a Running pod's memory) stays with the packed copy in the informer
+    (:class:`~.informer.PackedCache`). Called twice for one object, it returns one view."""
+    if _LAST_VIEW[0] is obj:
+        return _LAST_VIEW[1]
+    view = {k: v for k, v in obj.items() if k != "status"}
+    _LAST_VIEW[0], _LAST_VIEW[1] = obj, view
+    return view
+
+
 def owner_of(obj: dict, kind: str | None = None) -> dict | None:
     """The controlling ownerReference (``controller: true``), optionally of a given kind."""
     for ref in obj.get("metadata", {}).get("ownerReferences") or ():

@@ -19,7 +19,7 @@ left to confirm that its containers stopped.
 from __future__ import annotations
 
 from ..errors import ApiError
-from ..objects import condition
+from ..objects import condition, key_of
 from .base import Controller
 
 GC_CHECK_PERIOD = 20  # gcCheckPeriod
@@ -50,6 +50,9 @@ class PodGCController(Controller):
         self.pods = self.informers["pods"]
         self.nodes = self.informers["nodes"]
         self.missing_since: dict[str, float] = {}  # node name -> when first seen missing
+        self._candidates: set[str] = set()  # keys of terminated or terminating pods
+        self.pods.add_handler(self._note, lambda _old, new: self._note(new),
+                              lambda pod: self._candidates.discard(key_of(pod)))
         self.loop.call_later(GC_CHECK_PERIOD, self._tick, background=True)
 
     def _tick(self):
@@ -61,8 +64,29 @@ class PodGCController(Controller):
     def reconcile(self, key):  # the work is periodic, not queued
         pass
 
+    def _note(self, pod) -> None:
+        """Track the pods a pass may act on: terminated ones and ones being deleted."""
+        key = key_of(pod)
+        if _terminated(pod) or pod["metadata"].get("deletionTimestamp"):
+            self._candidates.add(key)
+        else:
+            self._candidates.discard(key)
+
+    def _pods_to_check(self) -> list:
+        """The tracked pods and those bound to a node that does not exist, in cache order.
+        Upstream lists all pods; decoding 150,000 packed pods every 20 s to find a handful
+        would cost seconds (informer.PackedCache), so the same pods are found by index."""
+        existing = self.nodes.cache
+        wanted = set(self._candidates)
+        for node in self.pods.node_names():
+            if node not in existing:
+                wanted.update(self.pods.keys_on_node(node))
+        if not wanted:
+            return []
+        return [self.pods.cache[k] for k in self.pods.cache if k in wanted]
+
     def gc(self) -> None:
-        pods = list(self.pods.cache.values())  # no sorting needed: only the deletions are ordered
+        pods = self._pods_to_check()  # no sorting needed: only the deletions are ordered
         if self.threshold > 0:
             self._gc_terminated(pods)
         self._gc_terminating(pods)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 
 from ..errors import ApiError
-from ..objects import key_of
+from ..objects import key_of, without_status
 from ..patch import two_way_patch
 from ..upstream import (DEFAULT_TERMINATION_GRACE_SECONDS, VOLUME_RETRY_INITIAL_SECONDS,
                         VOLUME_RETRY_MAX_SECONDS)
@@ -49,7 +49,7 @@ class PodWorker:
     def __init__(self, kubelet, pod: dict):
         self.kubelet = kubelet
         self.key = key_of(pod)
-        self.pod = pod
+        self.pod = without_status(pod)  # metadata and spec; the status stays packed in the informer
         self.uid = pod["metadata"]["uid"]
         self.spec = pod["spec"]
         # tuples: fixed for the pod's life; most pods have no init container, and the empty
@@ -517,7 +517,7 @@ class PodWorker:
 
     # -- updates from the API -------------------------------------------------------------------
     def update(self, pod: dict) -> None:
-        self.pod = pod
+        self.pod = without_status(pod)  # the status is read from the informer when needed
         if pod["metadata"].get("deletionTimestamp") and not self.deleting:
             self.deleting = True
             self.trigger()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sys
 
+from ..objects import without_status
 from ..quantity import parse_cpu, parse_memory
 from ..selectors import Selector, from_label_selector
 from ..upstream import DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST
@@ -156,13 +157,14 @@ class PodInfo:
                  "tolerations", "node_selector", "node_affinity", "required_affinity",
                  "required_anti_affinity", "preferred_affinity", "preferred_anti_affinity",
                  "spread_constraints", "host_ports", "scheduler_name", "sig", "gated",
-                 "preemption_policy", "nominated_node", "start_time", "images")
+                 "preemption_policy", "nominated_node", "start_time", "images", "started_at",
+                 "preempted")
 
     def __init__(self, pod: dict):
         meta = pod.get("metadata") or {}
         spec = pod.get("spec") or {}
         status = pod.get("status") or {}
-        self.pod = pod
+        self.observe_status(pod)  # sets self.pod
         self.namespace = meta.get("namespace") or "default"
         self.name = meta.get("name") or ""
         self.key = sys.intern(f"{self.namespace}/{self.name}")  # the informer's key string
@@ -188,6 +190,18 @@ class PodInfo:
         # the snapshot counts pods per signature (see nodeinfo.LabelIndex).
         self.sig = _shared((self.namespace, tuple(sorted(self.labels.items())), self.terminating))
         self.images = None  # computed on first use (ImageLocality)
+
+    def observe_status(self, pod: dict) -> None:
+        """Keep what preemption reads of the status (the start time, a DisruptionTarget set by
+        a scheduler); a bound pod is then kept without its status (objects.without_status),
+        which the informer holds packed."""
+        status = pod.get("status") or {}
+        self.started_at = status.get("startTime")
+        self.preempted = None
+        for c in status.get("conditions") or ():
+            if c.get("type") == "DisruptionTarget":
+                self.preempted = c.get("status") == "True" and c.get("reason") == "PreemptionByScheduler"
+        self.pod = without_status(pod) if (pod.get("spec") or {}).get("nodeName") else pod
 
     def _requests(self, spec: dict) -> None:
         reqs = pod_requests(spec)

@@ -52,7 +52,7 @@ class Outcome:
 
 
 def start_time(pi) -> str:
-    return (pi.pod.get("status") or {}).get("startTime") or _NOW
+    return pi.started_at or _NOW
 
 
 def importance(pi):
@@ -61,12 +61,7 @@ def importance(pi):
 
 
 def terminating_by_preemption(pi) -> bool:
-    if not pi.terminating:
-        return False
-    for c in (pi.pod.get("status") or {}).get("conditions") or ():
-        if c.get("type") == "DisruptionTarget":
-            return c.get("status") == "True" and c.get("reason") == "PreemptionByScheduler"
-    return False
+    return bool(pi.terminating and pi.preempted)
 
 
 def num_candidates(num_nodes: int) -> int:

@@ -187,7 +187,7 @@ class Scheduler:
         if current is not None and self.snapshot.pod_node.get(key) == pod["spec"]["nodeName"] \
                 and _pod_view(current.pod) == _pod_view(pod):
             newly_bound = not (current.pod.get("spec") or {}).get("nodeName")
-            current.pod = pod  # same requests, labels and node: keep the parsed info
+            current.observe_status(pod)  # same requests, labels and node: keep the parsed info
             current.node_name = pod["spec"]["nodeName"]
             return newly_bound  # an assumed pod confirmed by its binding is an "add"
         self.snapshot.add_pod(pod)
@@ -317,7 +317,8 @@ class Scheduler:
         for v in victims:
             if v.terminating:
                 continue
-            status = {"conditions": [dict(c) for c in (v.pod.get("status") or {}).get("conditions") or ()]}
+            current = self.informers["pods"].get(v.key) or v.pod  # (v.pod: no status if bound)
+            status = {"conditions": [dict(c) for c in (current.get("status") or {}).get("conditions") or ()]}
             set_condition(status, "DisruptionTarget", "True", "PreemptionByScheduler",
                           f"{info.scheduler_name}: preempting to accommodate a higher priority pod", now)
             try:
