@@ -26,6 +26,7 @@ from . import node as nodeinfo
 from . import volumes
 from .backoff import Backoff
 from .containers import ImageManager
+from .rng import LazyRandom
 from .logs import container_logs
 from .podnet import IPAllocator, node_index
 from .podworker import PodWorker
@@ -51,7 +52,8 @@ class Kubelet:
         self.pod_cidr = None if net is not None and hasattr(net, "allocate_pod_ip") else self.ipam.cidr
         self.dns_ip = getattr(net, "dns_ip", None) or volumes.CLUSTER_DNS
         self.seed = ctx.rng.getrandbits(32)
-        self.images = ImageManager(ctx.child_rng())
+        # ctx.child_rng(), built on first use: most nodes never pull a flaky image (2.5 KB each)
+        self.images = ImageManager(LazyRandom(ctx.rng.getrandbits(64), None))
         self.backoff = Backoff(CONTAINER_BACKOFF_SECONDS, CONTAINER_MAX_BACKOFF_SECONDS)
         self.host_paths: dict = {}
         self.workers: dict[str, PodWorker] = {}

@@ -19,11 +19,12 @@ import random
 
 
 class LazyRandom:
-    """``random.Random(f"{seed}/{key}")``, created on first use."""
+    """``random.Random(f"{seed}/{key}")`` (``random.Random(seed)`` when ``key`` is None),
+    created on first use."""
 
     __slots__ = ("_seed", "_key", "_rng")
 
-    def __init__(self, seed, key: str):
+    def __init__(self, seed, key: str | None):
         self._seed, self._key = seed, key
         self._rng = None
 
@@ -34,7 +35,7 @@ class LazyRandom:
 
     def _real(self) -> random.Random:
         if self._rng is None:
-            self._rng = random.Random(f"{self._seed}/{self._key}")
+            self._rng = random.Random(self._seed if self._key is None else f"{self._seed}/{self._key}")
         return self._rng
 
     def random(self) -> float:

@@ -25,8 +25,17 @@ def memo(key, compute):
         hit = compute()
         if len(_MEMO) >= _MEMO_LIMIT:
             _MEMO.clear()
-        _MEMO[key] = hit
+        _MEMO[_exact(key)] = hit
     return list(hit)
+
+
+def _exact(key):
+    """``key`` with its encoded parts copied to exactly sized bytes: orjson's output buffer can
+    be several times larger than what it holds, and 8,192 remembered keys of nodes (each node's
+    metadata differs) would keep ~8 KB each."""
+    if type(key) is tuple:
+        return tuple(bytes(memoryview(k)) if type(k) is bytes else k for k in key)
+    return bytes(memoryview(key)) if type(key) is bytes else key
 
 
 def known_valid(key) -> bool:
