@@ -28,8 +28,8 @@ def _counting(h):
     listed = []
     original = ctrl.pods.owned_by
 
-    def owned_by(uid):
-        out = original(uid)
+    def owned_by(uid, **kwargs):
+        out = original(uid, **kwargs)
         listed.append(len(out))
         return out
     ctrl.pods.owned_by = owned_by
@@ -232,6 +232,28 @@ def test_packed_pod_cache_keeps_quiet_pods_status_packed_and_reads_them_whole():
     h.api.delete("pods", name, ns, grace_period_seconds=0)
     h.settle()
     assert quiet not in cache._views and quiet not in cache._packed
+
+
+def test_light_pods_of_a_quiet_cache_give_the_same_replicaset_decisions():
+    """The ReplicaSet controller counts light pods (phase and conditions only) and reads whole
+    the pods it ranks for deletion: with every pod cooled (hot capacity 1) a scale-up, a
+    readiness flip and a scale-down end exactly as with every pod kept whole."""
+    def run(capacity):
+        h = Harness(nodes=3)
+        h.pods.cache.capacity = capacity
+        h.create(replicaset(replicas=6))
+        h.settle()
+        _flip_ready(h, 2, 1.0)
+        rs = h.get("replicasets", "web")
+        rs["spec"]["replicas"] = 3
+        h.api.update("replicasets", rs, "default")
+        h.settle()
+        quiet = sorted(h.pods.cache)[0]
+        light = h.pods.cache.light(quiet)
+        assert set(light.get("status", {})) <= {"phase", "conditions"} or capacity > 1
+        return (sorted(p["metadata"]["name"] for p in h.list("pods")),
+                h.get("replicasets", "web")["status"])
+    assert run(1) == run(10_000)
 
 
 def test_node_registration_does_not_rescan_all_nodes():

@@ -128,8 +128,13 @@ class SharedInformer:
             out = [o for o in out if selector.matches(o["metadata"].get("labels"))]
         return out
 
-    def owned_by(self, uid: str) -> list[dict]:
-        return [self.cache[k] for k in sorted(self._by_owner.get(uid, ()))]
+    def owned_by(self, uid: str, light: bool = False) -> list[dict]:
+        """The objects whose ownerReferences name ``uid``, sorted by key. ``light=True``: pods
+        as :meth:`PackedCache.light` gives them (status: phase and conditions only)."""
+        keys = sorted(self._by_owner.get(uid, ()))
+        if light and type(self.cache) is PackedCache:
+            return [self.cache.light(k) for k in keys]
+        return [self.cache[k] for k in keys]
 
     def node_names(self) -> list[str]:
         """The nodes that cached pods are bound to (Pods only)."""
@@ -167,11 +172,13 @@ class PackedCache:
         self.capacity = capacity
         self._views: dict = {}   # key -> the object without its status
         self._packed: dict = {}  # key -> packed status, for objects no longer hot
+        self._brief: dict = {}   # key -> (phase, conditions) of those, for light reads
         self._hot: dict = {}     # key -> whole object; insertion order = write order
 
     def put(self, key: str, obj: dict) -> None:
         self._views[key] = without_status(obj)
         self._packed.pop(key, None)
+        self._brief.pop(key, None)
         hot = self._hot
         hot.pop(key, None)
         hot[key] = obj
@@ -182,6 +189,25 @@ class PackedCache:
         status = self._hot.pop(key).get("status")
         if status is not None:
             self._packed[key] = storecodec.pack(orjson.dumps(status))
+            self._brief[key] = (status.get("phase"), status.get("conditions"))
+
+    def light(self, key: str) -> dict:
+        """The object, or for a quiet pod its metadata and spec with only the ``phase`` and
+        ``conditions`` of its status, without unpacking anything: what a controller counting
+        active, ready and available pods reads (the ReplicaSet controller, many times over)."""
+        obj = self._hot.get(key)
+        if obj is not None:
+            return obj
+        obj = dict(self._views[key])
+        brief = self._brief.get(key)
+        if brief is not None:
+            phase, conditions = brief
+            status = obj["status"] = {}
+            if phase is not None:
+                status["phase"] = phase
+            if conditions is not None:
+                status["conditions"] = conditions
+        return obj
 
     def _whole(self, key: str) -> dict:
         obj = dict(self._views[key])
@@ -203,6 +229,7 @@ class PackedCache:
     def __delitem__(self, key: str) -> None:
         del self._views[key]
         self._packed.pop(key, None)
+        self._brief.pop(key, None)
         self._hot.pop(key, None)
 
     def __contains__(self, key) -> bool:

@@ -126,7 +126,9 @@ class ReplicaSetController(Controller):
         needs_sync = self.expectations.satisfied(key)
         selector = self.selector_of(cached)
         ns = cached["metadata"]["namespace"]
-        owned = self.pods.owned_by(cached["metadata"]["uid"])
+        # light pods (status: phase and conditions) are enough to claim and count; the pods
+        # ranked for deletion are read whole (manage_replicas)
+        owned = self.pods.owned_by(cached["metadata"]["uid"], light=True)
         self.queue.sync_cost(key, len(owned))
         owned = [p for p in owned if is_pod_active(p)]
         orphans = [p for p in self.pod_orphans.list(ns) if is_pod_active(p)]
@@ -163,7 +165,8 @@ class ReplicaSetController(Controller):
             return error
         if diff > 0:
             diff = min(diff, self.burst)
-            victims = self.pods_to_delete(rs, pods, diff)
+            whole = [self.pods.get(key_of(p)) or p for p in pods]
+            victims = self.pods_to_delete(rs, whole, diff)
             self.expectations.expect_deletions(key, [key_of(p) for p in victims])
             error = None
             for pod in victims:
