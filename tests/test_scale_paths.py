@@ -221,7 +221,7 @@ def test_packed_pod_cache_keeps_quiet_pods_status_packed_and_reads_them_whole():
         pod["metadata"].setdefault("annotations", {})["touched"] = "yes"
         h.api.update("pods", pod, ns)
     quiet = sorted(cache)[0]
-    assert quiet not in cache._hot and quiet in cache._packed
+    assert quiet not in cache._hot and quiet in cache._brief
     assert "status" not in cache._views[quiet]
     whole = cache[quiet]
     ns, name = quiet.split("/")
@@ -231,7 +231,7 @@ def test_packed_pod_cache_keeps_quiet_pods_status_packed_and_reads_them_whole():
     assert len(list(cache.values())) == len(cache) == 6
     h.api.delete("pods", name, ns, grace_period_seconds=0)
     h.settle()
-    assert quiet not in cache._views and quiet not in cache._packed
+    assert quiet not in cache._views and quiet not in cache._kvs
 
 
 def test_light_pods_of_a_quiet_cache_give_the_same_replicaset_decisions():

@@ -444,19 +444,25 @@ class APIServer:
 
     # -- watch ------------------------------------------------------------------------------
     def watch(self, resource, callback, namespace=None, resource_version=None,
-              label_selector=None, field_selector=None, user=ADMIN):
+              label_selector=None, field_selector=None, user=ADMIN, with_kv=False):
         """Stream ``callback(type, obj)`` for changes; returns a cancel function.
 
         With no ``resource_version`` (or "0") the current objects arrive first as ADDED, as a
         watch from the API server's cache does; with a revision, only later changes arrive
         (410 Gone if that revision was compacted away). An object that stops matching the
         selectors arrives as DELETED, one that starts matching as ADDED.
+
+        ``with_kv=True`` (in-process informers of kinds stored as served):
+        ``callback(type, obj, kv)`` also gets the store's key-value the object was decoded from.
         """
         rt = self.resource(resource)
         ns = namespace if rt.namespaced else None
         self._authorize(user, "watch", rt, ns)
-        if rt.storage:
-            callback = self._converting(rt, callback)
+        if with_kv and rt.storage:
+            raise ValueError(f"{rt.plural}: with_kv needs a kind stored as served")
+        if not with_kv:
+            plain_callback = self._converting(rt, callback) if rt.storage else callback
+            callback = lambda etype, obj, _kv: plain_callback(etype, obj)  # noqa: E731
         sel = self._label_selector(label_selector)
         fsel = parse_field_selector(field_selector, rt.kind)
         prefix = self.key(rt, ns, "")
@@ -467,26 +473,26 @@ class APIServer:
                              and (fsel.empty() or fsel.matches(obj)))
 
         def on_event(ev):
-            obj = self._shared(ev.kv)
+            obj, kv = self._shared(ev.kv), ev.kv
             if ev.type == "DELETE":
                 if plain or match(obj):
-                    callback("DELETED", obj)
+                    callback("DELETED", obj, kv)
                 return
             now = match(obj)
             before = ev.prev is not None and (plain or match(self._decode(ev.prev)))
             if now and before:
-                callback("MODIFIED", obj)
+                callback("MODIFIED", obj, kv)
             elif now:
-                callback("ADDED", obj)
+                callback("ADDED", obj, kv)
             elif before:
-                callback("DELETED", obj)
+                callback("DELETED", obj, kv)
 
         if resource_version in (None, "", "0"):
             kvs, rev = self.store.range(prefix)
             for kv in kvs:
                 obj = self._decode(kv)
                 if match(obj):
-                    callback("ADDED", obj)
+                    callback("ADDED", obj, kv)
             return self.store.watch(prefix, on_event, rev)
         return self.store.watch(prefix, on_event, int(resource_version))
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import orjson
 
-from . import storecodec
 from .objects import key_of, without_status
 
 #: Kinds whose cached objects share equal subtrees (see :class:`SubtreeSharer`).
@@ -33,14 +32,15 @@ class SharedInformer:
     def __init__(self, api, resource, user=None):
         self.api = api
         self.rt = api.resource(resource)
-        self.cache = PackedCache() if self.rt.kind in PACKED_KINDS else {}
+        packed = self.rt.kind in PACKED_KINDS and not self.rt.storage
+        self.cache = PackedCache(api._decode) if packed else {}
         self._handlers: list = []
         self._by_owner: dict[str, set] = {}
         self._by_node: dict[str, set] = {} if self.rt.kind == "Pod" else None
         self._by_ns: dict[str, set] = {}
         self._sharer = SubtreeSharer() if self.rt.kind in SHARED_KINDS else None
         kwargs = {"user": user} if user is not None else {}
-        self._cancel = api.watch(self.rt, self._on_event, **kwargs)
+        self._cancel = api.watch(self.rt, self._on_event, with_kv=packed, **kwargs)
 
     # -- handlers ---------------------------------------------------------------------------
     def add_handler(self, on_add=None, on_update=None, on_delete=None, replay=True) -> None:
@@ -50,7 +50,7 @@ class SharedInformer:
             for obj in list(self.cache.values()):
                 on_add(obj)
 
-    def _on_event(self, etype: str, obj: dict) -> None:
+    def _on_event(self, etype: str, obj: dict, kv=None) -> None:
         key = key_of(obj)
         old = self.cache.get(key)
         if etype == "DELETED":
@@ -64,10 +64,10 @@ class SharedInformer:
             return
         if self._sharer is not None:
             self._sharer.share_like(obj, old)
-        if type(self.cache) is dict:
+        if kv is None:
             self.cache[key] = obj
         else:
-            self.cache.put(key, obj)
+            self.cache.put(key, obj, kv)
         if old is None:
             self._index(key, obj)
         elif self._index_fields(old) != self._index_fields(obj):
@@ -154,13 +154,15 @@ class SharedInformer:
 
 
 class PackedCache:
-    """A pod cache for 150,000 pods: a quiet pod's ``status`` is kept packed.
+    """A pod cache for 150,000 pods: a quiet pod's ``status`` is not kept decoded.
 
     The :data:`HOT_OBJECTS` most recently written pods are kept whole. For the others it
     keeps the pod without its status (:func:`~.objects.without_status`: the very view the
-    kubelet and the scheduler keep, so it costs nothing more) and the status compressed
-    (:mod:`.storecodec`, ~150 bytes); reading such a pod unpacks its status again (~5 µs), a
-    fresh copy each time. Handlers still get the whole object of every event.
+    kubelet and the scheduler keep, so it costs nothing more), the status's phase and
+    conditions (shared lists) for :meth:`light` reads, and a reference to the store's packed
+    value of that version (the same bytes: no memory); reading such a pod whole decodes that
+    value again (~15 µs), a fresh copy each time. Handlers still get the whole object of every
+    event.
 
     client-go caches whole decoded objects. Here a Running pod's status (conditions, container
     statuses, IPs) is ~1.5 KB of dicts that nobody reads while the pod is quiet, and most of
@@ -168,16 +170,17 @@ class PackedCache:
     :meth:`put`.
     """
 
-    def __init__(self, capacity: int = HOT_OBJECTS):
+    def __init__(self, decode, capacity: int = HOT_OBJECTS):
+        self._decode = decode    # the store's KeyValue -> a fresh object (APIServer._decode)
         self.capacity = capacity
         self._views: dict = {}   # key -> the object without its status
-        self._packed: dict = {}  # key -> packed status, for objects no longer hot
-        self._brief: dict = {}   # key -> (phase, conditions) of those, for light reads
+        self._kvs: dict = {}     # key -> the store's KeyValue of that version
+        self._brief: dict = {}   # key -> (phase, conditions) of objects no longer hot
         self._hot: dict = {}     # key -> whole object; insertion order = write order
 
-    def put(self, key: str, obj: dict) -> None:
+    def put(self, key: str, obj: dict, kv) -> None:
         self._views[key] = without_status(obj)
-        self._packed.pop(key, None)
+        self._kvs[key] = kv
         self._brief.pop(key, None)
         hot = self._hot
         hot.pop(key, None)
@@ -186,10 +189,8 @@ class PackedCache:
             self._cool(next(iter(hot)))
 
     def _cool(self, key: str) -> None:
-        status = self._hot.pop(key).get("status")
-        if status is not None:
-            self._packed[key] = storecodec.pack(orjson.dumps(status))
-            self._brief[key] = (status.get("phase"), status.get("conditions"))
+        status = self._hot.pop(key).get("status") or {}
+        self._brief[key] = (status.get("phase"), status.get("conditions"))
 
     def light(self, key: str) -> dict:
         """The object, or for a quiet pod its metadata and spec with only the ``phase`` and
@@ -211,9 +212,9 @@ class PackedCache:
 
     def _whole(self, key: str) -> dict:
         obj = dict(self._views[key])
-        packed = self._packed.get(key)
-        if packed is not None:
-            obj["status"] = orjson.loads(storecodec.unpack(packed))
+        status = self._decode(self._kvs[key]).get("status")
+        if status is not None:
+            obj["status"] = status
         return obj
 
     def get(self, key: str, default=None):
@@ -228,7 +229,7 @@ class PackedCache:
 
     def __delitem__(self, key: str) -> None:
         del self._views[key]
-        self._packed.pop(key, None)
+        del self._kvs[key]
         self._brief.pop(key, None)
         self._hot.pop(key, None)
 
