@@ -144,7 +144,7 @@ class SharedInformer:
         return sorted((self._by_node or {}).get(node_name, ()))
 
     def on_node(self, node_name: str) -> list[dict]:
-        return [self.cache[k] for k in sorted((self._by_node or {}).get(node_name, ()))]
+        return [self.cache[k] for k in self.keys_on_node(node_name)]
 
     def __len__(self) -> int:
         return len(self.cache)
@@ -307,13 +307,13 @@ class SubtreeSharer:
         hit = self.table.get(key)
         if type(hit) is list:
             return hit
+        changed = []
         for i, item in enumerate(items):
             if i < len(prev) and item == prev[i]:
-                items[i] = prev[i]
-            elif type(item) is dict or type(item) is list:
-                items[i] = self._share(item)
-            elif type(item) is str and len(item) <= SHARED_STRING_MAX:
-                items[i] = self.table.setdefault(item, item)
+                items[i] = prev[i]  # already shared
+            else:
+                changed.append((i, item))
+        self._fill(items, changed, None)
         self.table[bytes(memoryview(key))] = items
         return items
 
