@@ -272,3 +272,39 @@ def test_node_registration_does_not_rescan_all_nodes():
     assert len(calls) <= 5
     cidrs = [n["spec"].get("podCIDR") for n in c.list("nodes")]
     assert len(cidrs) == 43 and None not in cidrs and len(set(cidrs)) == 43
+
+
+def test_pods_waiting_for_their_kubelet_are_read_without_decoding():
+    """A pod that cooled while pending (unschedulable here: no node matches its nodeSelector)
+    keeps its small status in the cache, shared with every equal one, so the scheduler's reads
+    and the handlers' ``old`` of its next write cost no decoding; a pod whose kubelet has
+    reported container statuses is read by decoding its packed value, as before."""
+    from labkit.minicluster.cluster import MiniCluster
+    c = MiniCluster(nodes=2, seed=0)
+    cache = c.informers["pods"].cache
+    decodes = []
+    original = cache._decode
+    cache._decode = lambda kv: decodes.append(kv.key) or original(kv)
+    cache.capacity = 1
+    c.api.create("replicasets", replicaset(replicas=2), "default")
+    stuck = replicaset("stuck", replicas=3)
+    stuck["spec"]["template"]["spec"]["nodeSelector"] = {"disk": "none"}
+    c.api.create("replicasets", stuck, "default")
+    c.settle()
+    c.api.create("configmaps", {"metadata": {"name": "x"}}, "default")  # an unrelated write
+    waiting = sorted(k for k in cache if k.startswith("default/stuck-"))
+    running = sorted(k for k in cache if k.startswith("default/web-"))
+    cooled = [k for k in waiting if k not in cache._hot]
+    assert len(cooled) >= 2
+    assert any(k.startswith("/registry/pods/default/web-") for k in decodes)  # cooled Running ones
+    decodes.clear()
+    statuses = [cache[k]["status"] for k in cooled]
+    assert decodes == [] and statuses[0] is statuses[1]  # one shared status, nothing unpacked
+    for k in cooled:
+        ns, name = k.split("/")
+        assert cache[k] == c.api.get("pods", name, ns)
+        assert cache[k]["status"]["conditions"][0]["reason"] == "Unschedulable"
+    quiet = [k for k in running if k not in cache._hot][0]
+    ns, name = quiet.split("/")
+    assert cache[quiet]["status"]["phase"] == "Running"
+    assert cache[quiet] == c.api.get("pods", name, ns) and decodes == [f"/registry/pods/{quiet}"] * 2

@@ -33,12 +33,12 @@ class SharedInformer:
         self.api = api
         self.rt = api.resource(resource)
         packed = self.rt.kind in PACKED_KINDS and not self.rt.storage
-        self.cache = PackedCache(api._decode) if packed else {}
+        self._sharer = SubtreeSharer() if self.rt.kind in SHARED_KINDS else None
+        self.cache = PackedCache(api._decode, self._sharer) if packed else {}
         self._handlers: list = []
         self._by_owner: dict[str, set] = {}
         self._by_node: dict[str, set] = {} if self.rt.kind == "Pod" else None
         self._by_ns: dict[str, set] = {}
-        self._sharer = SubtreeSharer() if self.rt.kind in SHARED_KINDS else None
         kwargs = {"user": user} if user is not None else {}
         self._cancel = api.watch(self.rt, self._on_event, with_kv=packed, **kwargs)
 
@@ -158,24 +158,33 @@ class PackedCache:
 
     The :data:`HOT_OBJECTS` most recently written pods are kept whole. For the others it
     keeps the pod without its status (:func:`~.objects.without_status`: the very view the
-    kubelet and the scheduler keep, so it costs nothing more), the status's phase and
-    conditions (shared lists) for :meth:`light` reads, and a reference to the store's packed
-    value of that version (the same bytes: no memory); reading such a pod whole decodes that
-    value again (~15 µs), a fresh copy each time. Handlers still get the whole object of every
-    event.
+    kubelet and the scheduler keep, so it costs nothing more), a reference to the store's
+    packed value of that version (the same bytes: no memory), and:
 
-    client-go caches whole decoded objects. Here a Running pod's status (conditions, container
-    statuses, IPs) is ~1.5 KB of dicts that nobody reads while the pod is quiet, and most of
-    150,000 pods are quiet. A mapping with ``dict``'s reading methods; writes go through
-    :meth:`put`.
+    - for a pod still waiting for its kubelet (pending, or bound with no container status
+      yet; not being deleted), its status as it is: the scheduler, the kubelet and the
+      controllers are about to read and write it. Such a status is a few bytes, equal in
+      thousands of pods, so it is kept as one shared object (:meth:`SubtreeSharer.intern`).
+      In a large rollout the scheduler works through a backlog of thousands of pending pods:
+      without this, most pods would have cooled before they are scheduled, and the scheduler's
+      read and the binding's event would each decode the pod again;
+    - for any other pod, only the status's phase and conditions (shared lists) for
+      :meth:`light` reads; reading it whole decodes the packed value again (~15 µs), a fresh
+      copy each time.
+
+    Handlers still get the whole object of every event. client-go caches whole decoded
+    objects. Here a Running pod's status (conditions, container statuses, IPs) is ~1.5 KB of
+    dicts that nobody reads while the pod is quiet, and most of 150,000 pods are quiet. A
+    mapping with ``dict``'s reading methods; writes go through :meth:`put`.
     """
 
-    def __init__(self, decode, capacity: int = HOT_OBJECTS):
+    def __init__(self, decode, sharer=None, capacity: int = HOT_OBJECTS):
         self._decode = decode    # the store's KeyValue -> a fresh object (APIServer._decode)
+        self._sharer = sharer    # a SubtreeSharer: equal pending statuses are kept as one
         self.capacity = capacity
         self._views: dict = {}   # key -> the object without its status
         self._kvs: dict = {}     # key -> the store's KeyValue of that version
-        self._brief: dict = {}   # key -> (phase, conditions) of objects no longer hot
+        self._brief: dict = {}   # key -> a waiting pod's status, or (phase, conditions)
         self._hot: dict = {}     # key -> whole object; insertion order = write order
 
     def put(self, key: str, obj: dict, kv) -> None:
@@ -189,8 +198,13 @@ class PackedCache:
             self._cool(next(iter(hot)))
 
     def _cool(self, key: str) -> None:
-        status = self._hot.pop(key).get("status") or {}
-        self._brief[key] = (status.get("phase"), status.get("conditions"))
+        obj = self._hot.pop(key)
+        status = obj.get("status")
+        if type(status) is dict and _waiting(obj, status):
+            self._brief[key] = self._sharer.intern(status) if self._sharer else status
+        else:
+            status = status or {}
+            self._brief[key] = (status.get("phase"), status.get("conditions"))
 
     def light(self, key: str) -> dict:
         """The object, or for a quiet pod its metadata and spec with only the ``phase`` and
@@ -201,7 +215,9 @@ class PackedCache:
             return obj
         obj = dict(self._views[key])
         brief = self._brief.get(key)
-        if brief is not None:
+        if type(brief) is dict:
+            obj["status"] = brief
+        elif brief is not None:
             phase, conditions = brief
             status = obj["status"] = {}
             if phase is not None:
@@ -212,7 +228,8 @@ class PackedCache:
 
     def _whole(self, key: str) -> dict:
         obj = dict(self._views[key])
-        status = self._decode(self._kvs[key]).get("status")
+        brief = self._brief.get(key)
+        status = brief if type(brief) is dict else self._decode(self._kvs[key]).get("status")
         if status is not None:
             obj["status"] = status
         return obj
@@ -252,6 +269,13 @@ class PackedCache:
 
     def items(self):
         return ((k, self[k]) for k in list(self._views))
+
+
+def _waiting(pod: dict, status: dict) -> bool:
+    """Is this pod pending with no container status yet (unscheduled, or bound and not yet
+    started by its kubelet), and not being deleted?"""
+    return status.get("phase") == "Pending" and "containerStatuses" not in status \
+        and not pod["metadata"].get("deletionTimestamp")
 
 
 class SubtreeSharer:
@@ -299,6 +323,16 @@ class SubtreeSharer:
                         parent[k] = prev
                         continue
                 parent[k] = table.setdefault(v, v)
+
+    def intern(self, x):
+        """``x``, or an equal object already in the table (only ``x`` itself is looked up:
+        its parts are shared already)."""
+        key = orjson.dumps(x)
+        hit = self.table.get(key)
+        if hit is not None and type(hit) is type(x):
+            return hit
+        self.table[bytes(memoryview(key))] = x
+        return x
 
     def _share_list(self, items: list, prev: list) -> list:
         """A changed list: an equal one from the table, else this one keeping the previous
