@@ -106,5 +106,9 @@ def scale(nodes: int = 5000, pods: int = 150_000, per_deployment: int = 1000) ->
             "pods to Running (s)": round(time.perf_counter() - t_create, 1),
             "total wall time (s)": round(total, 1),
             "CPU time (s)": round(time.process_time() - cpu0, 1),  # wall minus a busy machine's waits
+            # deterministic work figures (the same in every run, unlike the times above, which
+            # vary by ±15 % on a shared machine): compare these between commits first
+            "API requests per pod": round(c.api.requests / pods, 2),
+            "cached pods decoded per pod": round(getattr(cache, "decodes", 0) / pods, 2),
             "virtual time (s)": round(c.now() - v0, 1),
             "peak RSS (MB)": round(peak_rss_mb(), 1)}

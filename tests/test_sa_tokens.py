@@ -383,3 +383,40 @@ def test_a_pods_projected_token_is_a_bound_token_that_authenticates(cluster):
     cluster.settle()
     with pytest.raises(InvalidToken):
         validate_bound(cluster, claims)
+
+
+def test_the_kubelet_replaces_a_pods_projected_token_before_its_requested_expiry(cluster):
+    """pkg/kubelet/token/token_manager.go requiresRefresh: a token is replaced once less than
+    20 % of its *requested* lifetime (3,607 s, the TokenRequest status's expiry) is left,
+    minus a jitter under 10 s: after about 48 minutes, although the token itself (extended
+    expiration) stays valid for a year. The file the container reads changes; the old token
+    still authenticates."""
+    from labkit.minicluster.http.auth import validate_bound
+    from labkit.minicluster.kubelet.volumes import token_refresh_at
+    cluster.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                   "spec": {"containers": [{"name": "c", "image": "busybox:1.36",
+                                            "command": ["sleep", "infinity"]}]}})
+    cluster.run(5)
+    pod = cluster.api.get("pods", "p", "default")
+    kubelet = cluster.kubelets[pod["spec"]["nodeName"]]
+
+    def token():
+        code, out = kubelet.exec("default", "p",
+                                 ["cat", "/var/run/secrets/kubernetes.io/serviceaccount/token"])
+        assert code == 0
+        return out.strip()
+    first = token()
+    minted = tokens.verify(first)["iat"]
+    due = token_refresh_at(float(minted), pod["metadata"]["uid"])
+    assert 3607 - 721 - 9 <= due - minted <= 3607 - 721
+    cluster.run(due - cluster.now() - 1)
+    assert token() == first
+    cluster.run(2)
+    second = token()
+    claims = tokens.verify(second)
+    assert second != first and claims["iat"] == int(due)
+    assert claims["kubernetes.io"]["warnafter"] - claims["iat"] == 3607
+    assert claims["kubernetes.io"]["pod"]["uid"] == pod["metadata"]["uid"]
+    assert validate_bound(cluster, tokens.verify(first)).name == "system:serviceaccount:default:default"
+    cluster.run(2900)
+    assert token() not in (first, second)  # and again, ~48 minutes later

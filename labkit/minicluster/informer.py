@@ -182,6 +182,7 @@ class PackedCache:
         self._decode = decode    # the store's KeyValue -> a fresh object (APIServer._decode)
         self._sharer = sharer    # a SubtreeSharer: equal pending statuses are kept as one
         self.capacity = capacity
+        self.decodes = 0         # whole reads that unpacked a value (a figure for benchmarks)
         self._views: dict = {}   # key -> the object without its status
         self._kvs: dict = {}     # key -> the store's KeyValue of that version
         self._brief: dict = {}   # key -> a waiting pod's status, or (phase, conditions)
@@ -229,7 +230,11 @@ class PackedCache:
     def _whole(self, key: str) -> dict:
         obj = dict(self._views[key])
         brief = self._brief.get(key)
-        status = brief if type(brief) is dict else self._decode(self._kvs[key]).get("status")
+        if type(brief) is dict:
+            status = brief
+        else:
+            self.decodes += 1
+            status = self._decode(self._kvs[key]).get("status")
         if status is not None:
             obj["status"] = status
         return obj

@@ -56,12 +56,11 @@ def persistent_store(ctx) -> dict:
 
 
 def pod_token(kubelet, sa: str, ns: str, pod_name: str, pod_uid: str) -> str:
-    """The projected ``token`` of a pod: a TokenRequest token bound to the pod, minted when
-    first read (the kubelet asks for 3,607 s; kube-apiserver's default
-    ``--service-account-extend-token-expiration`` stretches it to one year and records the
-    requested expiry as ``warnafter``). It authenticates as the ServiceAccount until the pod or
-    the account is deleted. Simplification: minted at first read instead of at mount, and
-    refreshed never (a year of virtual time is longer than any lesson)."""
+    """The projected ``token`` of a pod: a TokenRequest token bound to the pod (the kubelet
+    asks for 3,607 s; kube-apiserver's default ``--service-account-extend-token-expiration``
+    stretches it to one year and records the requested expiry as ``warnafter``). It
+    authenticates as the ServiceAccount until the pod or the account is deleted, or it
+    expires. Simplification: minted at first read instead of at mount."""
     try:
         sa_uid = kubelet.api.get("serviceaccounts", sa, ns)["metadata"]["uid"]
     except ApiError:
@@ -74,6 +73,46 @@ def pod_token(kubelet, sa: str, ns: str, pod_name: str, pod_uid: str) -> str:
                                  {"kind": "Pod", "name": pod_name, "uid": pod_uid})
     claims["kubernetes.io"]["warnafter"] = int(now) + tokens.KUBELET_TOKEN_SECONDS
     return tokens.sign(claims)
+
+
+def token_refresh_at(minted: float, pod_uid: str) -> float:
+    """When the kubelet's token manager replaces a token it minted at ``minted``
+    (pkg/kubelet/token/token_manager.go ``requiresRefresh``): once less than 20 % of the
+    requested lifetime is left, minus a jitter of 0-9 s. The TokenRequest's
+    ``status.expirationTimestamp`` is the *requested* expiry (3,607 s), not the extended one,
+    so a pod's token changes about every 48 minutes. Upstream draws the jitter from
+    ``math/rand``; here it comes from a hash of the pod and the time (deterministic, and no
+    draw from the cluster's RNG). Simplification: the new token is written at that moment;
+    upstream writes it at the volume's next remount, the pod's next sync (within a minute)."""
+    ttl = tokens.KUBELET_TOKEN_SECONDS
+    jitter = int(hashlib.sha256(f"{pod_uid}/{minted}/jitter".encode()).hexdigest()[:8], 16) % 10
+    return minted + ttl - ttl * 20 // 100 - jitter
+
+
+def _mint(worker, paths) -> str:
+    """Mint the pod's token now and arrange its replacement (a background timer: it does not
+    keep ``settle()`` running)."""
+    meta = worker.pod["metadata"]
+    sa = worker.spec.get("serviceAccountName", "default")
+    token = pod_token(worker.kubelet, sa, meta["namespace"], meta.get("name", ""), worker.uid)
+    when = token_refresh_at(worker.kubelet.now(), worker.uid)
+    worker.kubelet.loop.call_at(when, _rotate, worker, token, paths, background=True)
+    return token
+
+
+def _rotate(worker, old: str, paths) -> None:
+    """Replace the pod's token in its projected volumes (if the pod still runs here)."""
+    k = worker.kubelet
+    if worker.done or k.stopped or worker.volumes is None or k.workers.get(worker.key) is not worker:
+        return
+    new = None
+    for vol in worker.volumes.values():
+        if vol.kind != "projected" or (isinstance(vol, LazyVolume) and not vol.built):
+            continue
+        for path in paths:
+            if vol.files.get(path) is old:
+                new = new or _mint(worker, paths)
+                vol.files[path] = new
 
 
 def setup(worker, pod_ip: str) -> dict:
@@ -164,12 +203,11 @@ def _projected(worker, projected: dict, ns: str, pod_ip: str) -> Volume:
 
 def _projected_files(source) -> dict:
     worker, files = source
-    if _TOKEN not in files.values():
+    paths = tuple(path for path, text in files.items() if text is _TOKEN)
+    if not paths:
         return files  # Volume copies it
-    meta = worker.pod["metadata"]
-    sa = worker.spec.get("serviceAccountName", "default")
-    return {path: pod_token(worker.kubelet, sa, meta["namespace"], meta.get("name", ""), worker.uid)
-            if text is _TOKEN else text for path, text in files.items()}
+    token = _mint(worker, paths)
+    return {path: token if text is _TOKEN else text for path, text in files.items()}
 
 
 def _downward(pod, items, pod_ip, kubelet) -> dict:
