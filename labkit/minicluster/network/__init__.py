@@ -58,6 +58,9 @@ class Network:
         self.node_ips = NodeIPs()
         self._ipam: dict[str, HostLocalIPAM] = {}
         self._ip_owner: dict[str, str] = {}  # pod IP -> node
+        # pods that exist already (a cluster restored from a snapshot) keep their addresses;
+        # every later pod IP is handed out here, so a node's pods need not be read again
+        self._adopt_ips = len(self.pods) > 0
         self.addresses = ServiceAddresses(self, service_cidr, node_port_range)
         self.dns = ClusterDNS(self, dns_domain)
         self.proxy = KubeProxy(self, random.Random(f"kube-proxy-{seed}"))
@@ -155,7 +158,7 @@ class Network:
         ipam = self._ipam.get(node_name)
         if ipam is None or ipam.cidr != cidr:
             ipam = self._ipam[node_name] = HostLocalIPAM(cidr)
-            for pod in self.pods.on_node(node_name):  # after a restore: keep the pods' addresses
+            for pod in self.pods.on_node(node_name) if self._adopt_ips else ():
                 ip = (pod.get("status") or {}).get("podIP")
                 if ip and in_cidr(ip, cidr):
                     ipam.occupy(ip)
