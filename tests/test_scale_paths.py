@@ -335,3 +335,21 @@ def test_pod_ips_come_from_the_node_range_without_reading_its_pods_and_survive_a
     r.settle()
     after = [p["status"].get("podIP") for p in r.list("pods")]
     assert len(set(after)) == 6 and set(ips) <= set(after)
+
+
+def test_pod_cache_shares_what_it_keeps_of_a_status():
+    """What outlives a pod's hot period is shared between pods: its conditions (kept for light
+    reads), its start time (kept by the scheduler for preemption) and its waiting status;
+    container statuses, kept only while the pod is hot, are left as decoded."""
+    from labkit.minicluster.cluster import MiniCluster
+    c = MiniCluster(nodes=1, seed=0)
+    c.api.create("replicasets", replicaset(replicas=2), "default")
+    c.settle()
+    a, b = (c.informers["pods"].cache[k] for k in sorted(c.informers["pods"].cache))
+    sa, sb = a["status"], b["status"]
+    assert sa["startTime"] == sb["startTime"] and sa["startTime"] is sb["startTime"]
+    assert sa["conditions"] is sb["conditions"] or \
+        any(x is y for x, y in zip(sa["conditions"], sb["conditions"]))
+    assert sa["containerStatuses"][0]["image"] == sb["containerStatuses"][0]["image"]
+    for pod in (a, b):
+        assert pod == c.api.get("pods", pod["metadata"]["name"], "default")

@@ -63,7 +63,7 @@ class SharedInformer:
                     on_delete(obj)
             return
         if self._sharer is not None:
-            self._sharer.share_like(obj, old)
+            self._sharer.share_like(obj, old, packed=kv is not None)
         if kv is None:
             self.cache[key] = obj
         else:
@@ -299,11 +299,32 @@ class SubtreeSharer:
         self.limit = limit
         self.table: dict = {}
 
-    def share_like(self, new: dict, old: dict | None) -> None:
-        """Share ``new``'s subtrees in place: with ``old`` where equal, else via the table."""
+    def share_like(self, new: dict, old: dict | None, packed: bool = False) -> None:
+        """Share ``new``'s subtrees in place: with ``old`` where equal, else via the table.
+
+        ``packed``: ``new`` goes to a :class:`PackedCache`, which keeps of a quiet pod's status
+        only its phase and conditions (and a waiting pod's small status, interned when it
+        cools). Of the status only those and its short strings are shared then (a start time
+        the scheduler keeps); the rest (container statuses, IP lists) lives only as long as the
+        pod stays among the hot ones, and sharing it would cost more time than it saves."""
         if len(self.table) > self.limit:
             self.table.clear()
-        self._fill(new, new.items(), old if type(old) is dict else None)
+        old = old if type(old) is dict else None
+        if not packed or type(new.get("status")) is not dict:
+            self._fill(new, new.items(), old)
+            return
+        self._fill(new, [(k, v) for k, v in new.items() if k != "status"], old)
+        self._fill_status(new["status"], (old or {}).get("status"))
+
+    def _fill_status(self, status: dict, old) -> None:
+        table = self.table
+        old = old if type(old) is dict else None
+        for k, v in status.items():
+            if type(v) is str:
+                if len(v) <= SHARED_STRING_MAX:
+                    status[k] = table.setdefault(v, v)
+            elif k == "conditions" and type(v) is list:
+                self._fill(status, ((k, v),), old)
 
     def _fill(self, parent, items, old) -> None:
         share, table = self._share, self.table
