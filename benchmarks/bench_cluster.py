@@ -109,6 +109,6 @@ def scale(nodes: int = 5000, pods: int = 150_000, per_deployment: int = 1000) ->
             # deterministic work figures (the same in every run, unlike the times above, which
             # vary by ±15 % on a shared machine): compare these between commits first
             "API requests per pod": round(c.api.requests / pods, 2),
-            "cached pods decoded per pod": round(getattr(cache, "decodes", 0) / pods, 2),
+            "cached pods decoded per pod": round(cache.decodes / pods, 2),
             "virtual time (s)": round(c.now() - v0, 1),
             "peak RSS (MB)": round(peak_rss_mb(), 1)}

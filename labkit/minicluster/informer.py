@@ -356,14 +356,16 @@ class SubtreeSharer:
                         continue
                 parent[k] = table.setdefault(v, v)
 
-    def intern(self, x):
-        """``x``, or an equal object already in the table (only ``x`` itself is looked up:
-        its parts are shared already)."""
+    def intern(self, x, fill: bool = False):
+        """``x``, or an equal object already in the table. ``fill``: share ``x``'s parts before
+        it goes in the table (otherwise they are taken as shared already)."""
         key = orjson.dumps(x)
         hit = self.table.get(key)
         if hit is not None and type(hit) is type(x):
             return hit
-        self.table[bytes(memoryview(key))] = x
+        if fill:
+            self._fill(x, x.items() if type(x) is dict else enumerate(x), None)
+        self.table[bytes(memoryview(key))] = x  # exactly sized (orjson over-allocates)
         return x
 
     def _share_list(self, items: list, prev: list) -> list:
@@ -389,13 +391,7 @@ class SubtreeSharer:
         if len(x) > 8 and type(x) is dict:  # big dicts (a spec, a status) are rarely shared whole
             self._fill(x, x.items(), None)
             return x
-        key = orjson.dumps(x)
-        hit = self.table.get(key)
-        if hit is not None and type(hit) is type(x):
-            return hit
-        self._fill(x, x.items() if type(x) is dict else enumerate(x), None)
-        self.table[bytes(memoryview(key))] = x  # exactly sized (orjson over-allocates)
-        return x
+        return self.intern(x, fill=True)
 
 
 class InformerFactory:
