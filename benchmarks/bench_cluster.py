@@ -6,7 +6,9 @@
   < 1.5 GB peak RSS, so the scalability lesson fits on Binder.
 
 ``python -m benchmarks scale`` runs :func:`scale_suite`: each scenario in its own process (peak
-RSS is per process), from a 2,000-replica Deployment to 5,000 nodes / 150,000 pods.
+RSS is per process), from a 2,000-replica Deployment to 5,000 nodes / 150,000 pods. Each
+scenario also prints its CPU per pod split by the component that drives it (kubelets, scheduler,
+controllers): see docs/internals.md, "Where the time goes at 150,000 pods".
 """
 from __future__ import annotations
 
