@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 
 from labkit.minicluster.cluster import MiniCluster
+from labkit.minicluster.controllers.base import WorkQueue
+from labkit.minicluster.kubelet.podworker import PodWorker
 
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "first"},
        "spec": {"containers": [{"name": "web", "image": "nginx:1.25"}]}}
@@ -95,11 +97,10 @@ def _component(fn) -> str:
     owner = getattr(fn, "__self__", None)
     if owner is None:
         return getattr(fn, "__qualname__", "other").split(".")[0]
-    name = type(owner).__name__
-    if name == "WorkQueue":
+    if isinstance(owner, WorkQueue):
         ctl = getattr(owner.handler, "__self__", None)
         return f"controller {getattr(ctl, 'name', '?')}"
-    return {"PodWorker": "Kubelet"}.get(name, name)
+    return "Kubelet" if isinstance(owner, PodWorker) else type(owner).__name__
 
 
 def time_by_component(loop) -> dict:
@@ -146,5 +147,5 @@ def scale(nodes: int = 5000, pods: int = 150_000, per_deployment: int = 1000) ->
             "virtual time (s)": round(c.now() - v0, 1),
             "peak RSS (MB)": round(peak_rss_mb(), 1),
             "CPU per pod by driving component (ms)": {
-                k: round(v * 1000 / pods, 3) for k, v in sorted(cpu_by.items(), key=lambda kv: -kv[1])
-                if v * 1000 / pods >= 0.005}}
+                k: round(ms, 3) for k, ms in sorted(((k, v * 1000 / pods) for k, v in cpu_by.items()),
+                                                   key=lambda kv: -kv[1]) if ms >= 0.005}}
