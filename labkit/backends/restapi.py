@@ -93,11 +93,12 @@ class RestApi:
                           {"dryRun": "All" if dry_run else None}, obj)
 
     def patch(self, resource, name, patch, patch_type="strategic", namespace=None,
-              subresource=None, dry_run=False, user=None):
+              subresource=None, dry_run=False, user=None, field_manager=None, force=None):
         rt = self.resource(resource)
         ns = (namespace or "default") if rt.namespaced else None
-        return self._call("PATCH", self._path(rt, ns, name, subresource),
-                          {"dryRun": "All" if dry_run else None}, patch,
+        query = {"dryRun": "All" if dry_run else None, "fieldManager": field_manager,
+                 "force": None if force is None else str(bool(force)).lower()}
+        return self._call("PATCH", self._path(rt, ns, name, subresource), query, patch,
                           _PATCH_TYPES.get(patch_type, patch_type))
 
     def delete(self, resource, name, namespace=None, propagation_policy=None,

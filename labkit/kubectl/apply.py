@@ -118,9 +118,25 @@ def _list_patch(key: str, original, modified: list, current: list, path: str) ->
 
 # -- applying objects -----------------------------------------------------------------------------
 
+#: what kubectl adds to a server-side apply's conflict (apply.go, applyOneObject)
+CONFLICT_HINT = """Please review the fields above--they currently have other managers. Here
+are the ways you can resolve this warning:
+* If you intend to manage all of these fields, please re-run the apply
+  command with the `--force-conflicts` flag.
+* If you do not intend to manage all of the fields, please edit your
+  manifest to remove references to the fields that should keep their
+  current managers.
+* You may co-own fields by updating your manifest to match the existing
+  value; in this case, you'll become the manager if the other manager(s)
+  stop managing the field (remove it from their configuration).
+See https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts"""
+
+
 def apply_object(ctx: Ctx, source: str, obj: dict, dry_run: str = "none", server_side: bool = False,
-                 output: str = "") -> None:
-    """Apply one manifest, printing kubectl's line (or error) into ``ctx``."""
+                 output: str = "", field_manager: str | None = None, force: bool = False) -> None:
+    """Apply one manifest, printing kubectl's line (or error) into ``ctx``. Client-side
+    (kubectl computes a three-way patch from the last-applied annotation) or server-side (the
+    manifest is sent as an apply patch; the API server merges it and tracks field owners)."""
     builder.check_object(source, obj)
     rt = builder.type_of(ctx.backend, obj, source)
     obj = clone(obj)
@@ -135,6 +151,18 @@ def apply_object(ctx: Ctx, source: str, obj: dict, dry_run: str = "none", server
     ns = _namespace(ctx, rt, meta)
     suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(dry_run, "")
     ref = f"{printers.kind_prefix(rt)}/{name}"
+    if server_side:
+        try:
+            result = ctx.api.patch(rt, name, obj, "apply", ns, dry_run=dry_run == "server",
+                                   field_manager=field_manager or "kubectl", force=force)
+        except errors.ApiError as e:
+            if e.code == 409:
+                ctx.error(f"error: {e.message}\n{CONFLICT_HINT}")
+            else:
+                ctx.api_error(e)
+            return
+        _report(ctx, ref, "serverside-applied", suffix, output, result)
+        return
     try:
         current = ctx.api.get(rt, name, ns)
     except errors.ApiError as e:
@@ -145,17 +173,17 @@ def apply_object(ctx: Ctx, source: str, obj: dict, dry_run: str = "none", server
             return
         current = None
     if current is None:
-        new = obj if server_side else _prune_nulls(with_annotation(obj))
+        new = _prune_nulls(with_annotation(obj))
         if dry_run != "client":
             try:
                 ctx.api.create(rt, new, ns, dry_run=dry_run == "server")
             except errors.ApiError as e:
                 ctx.api_error(e, f'error when creating "{source}": ')
                 return
-        _report(ctx, ref, "serverside-applied" if server_side else "created", suffix, output, new)
+        _report(ctx, ref, "created", suffix, output, new)
         return
     annotations = (current.get("metadata") or {}).get("annotations") or {}
-    if LAST_APPLIED not in annotations and not server_side:
+    if LAST_APPLIED not in annotations:
         ctx.err.append(WARNING_NO_ANNOTATION.format(name=ref if rt.group else f"{rt.plural}/{name}"))
     original = None
     if annotations.get(LAST_APPLIED):
@@ -163,7 +191,7 @@ def apply_object(ctx: Ctx, source: str, obj: dict, dry_run: str = "none", server
             original = json.loads(annotations[LAST_APPLIED])
         except ValueError:
             original = None
-    modified = obj if server_side else with_annotation(obj)
+    modified = with_annotation(obj)
     patch = three_way_patch(original, modified, current)
     if patch and dry_run != "client":
         try:
@@ -174,11 +202,7 @@ def apply_object(ctx: Ctx, source: str, obj: dict, dry_run: str = "none", server
                              f'"{rt.api_version}, Kind={rt.kind}"\nName: "{name}", Namespace: '
                              f'"{ns or ""}"\nfor: "{source}": ')
             return
-    if server_side:
-        verb = "serverside-applied"
-    else:
-        verb = "configured" if patch else "unchanged"
-    _report(ctx, ref, verb, suffix, output, obj)
+    _report(ctx, ref, "configured" if patch else "unchanged", suffix, output, obj)
 
 
 def _namespace(ctx: Ctx, rt, meta: dict) -> str | None:
@@ -234,6 +258,8 @@ def cmd_apply(ctx, p):
     if not p.get("filename"):
         raise KubectlError("error: must specify one of -f and -k\n")
     dry_run = dry_run_mode(p)
+    if p.get("force-conflicts") and not p.get("server-side"):
+        raise KubectlError("--force-conflicts only works with --server-side")
     if dry_run == "client" and p.get("server-side"):
         raise KubectlError("--dry-run=client doesn't work with --server-side (did you mean "
                            "--dry-run=server instead?)")
@@ -242,7 +268,8 @@ def cmd_apply(ctx, p):
         raise KubectlError("no objects passed to apply")
     for source, obj in objects:
         try:
-            apply_object(ctx, source, obj, dry_run, p.get("server-side"), p.get("output") or "")
+            apply_object(ctx, source, obj, dry_run, p.get("server-side"), p.get("output") or "",
+                         p.get("field-manager"), bool(p.get("force-conflicts")))
         except KubectlError as e:
             ctx.error(f"error: {e.message}")
 

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import orjson
 
-from . import conversion, defaulting, errors, strategy, validation
+from . import conversion, defaulting, errors, fieldmanager, strategy, validation
 from .admission import Admission
 from .objects import clone, dumps, loads
 from .patch import apply_patch
@@ -172,17 +172,23 @@ class APIServer:
         return obj
 
     # -- create -----------------------------------------------------------------------------
-    def create(self, resource, obj, namespace=None, dry_run=False, user=ADMIN) -> dict:
+    def create(self, resource, obj, namespace=None, dry_run=False, user=ADMIN,
+               field_manager=None, _applied=None) -> dict:
+        """POST. ``field_manager`` is accepted and not recorded: managedFields start with a
+        server-side apply (:mod:`.fieldmanager`), whose create passes them as ``_applied``."""
         rt = self.resource(resource)
         obj = self._in(rt, self._check_body(rt, obj))
         meta = obj["metadata"]
         ns = self._namespace_for(rt, obj, namespace)
-        self._authorize(user, "create", rt, ns)
+        if _applied is None:  # an apply that creates was authorized as a patch
+            self._authorize(user, "create", rt, ns)
         if meta.get("resourceVersion"):
             raise errors.internal("resourceVersion should not be set on objects to be created")
         for f in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
                   "selfLink", "managedFields"):
             meta.pop(f, None)
+        if _applied:
+            meta["managedFields"] = _applied
         self._decode_stage(rt, defaulting.apply_defaults, rt, obj)
         obj = self.admission.mutate("CREATE", rt, obj, None, user)
         self._stage("mutating admission", ", ".join(self.admission.mutating_names()))
@@ -280,7 +286,9 @@ class APIServer:
 
     # -- update / patch ---------------------------------------------------------------------
     def update(self, resource, obj, namespace=None, subresource=None, dry_run=False,
-               user=ADMIN) -> dict:
+               user=ADMIN, field_manager=None, via=None) -> dict:
+        """PUT. ``via``: the subresource a write came through when it is not ``subresource``
+        itself (``/scale`` writes the object), for the field manager's record."""
         rt = self.resource(resource)
         obj = self._in(rt, self._check_body(rt, obj))
         ns = self._namespace_for(rt, obj, namespace)
@@ -291,19 +299,34 @@ class APIServer:
         kv = self.store.get(self.key(rt, ns, name))
         if kv is None:
             raise errors.not_found(rt.plural, name, rt.group)
-        return self._update(rt, obj, kv, subresource, user, dry_run)
+        return self._update(rt, obj, kv, subresource, user, dry_run,
+                            manager=(field_manager, via) if via else field_manager)
 
     def patch(self, resource, name, patch, patch_type="strategic", namespace=None,
-              subresource=None, dry_run=False, user=ADMIN) -> dict:
+              subresource=None, dry_run=False, user=ADMIN, field_manager=None,
+              force=None) -> dict:
+        """PATCH. An apply patch (``"apply"``, ``application/apply-patch+yaml``) is server-side
+        apply (:mod:`.fieldmanager`): it needs a ``field_manager``, may ``force`` conflicts,
+        and creates the object when it does not exist."""
         rt = self.resource(resource)
         ns = (namespace or "default") if rt.namespaced else None
+        applying = patch_type in ("apply", "application/apply-patch+yaml")
+        fieldmanager.check_patch_options(applying, field_manager, force)
         self._authorize(user, "patch", rt, ns, name, subresource)
         kv = self.store.get(self.key(rt, ns, name))
         if kv is None:
+            if applying and subresource is None:
+                return self._apply_create(rt, name, ns, patch, field_manager, dry_run, user)
             raise errors.not_found(rt.plural, name, rt.group)
         old = self._decode(kv)
         current = self._out(rt, old)
-        patched = apply_patch(current, patch, patch_type)  # copies: `old` stays as stored
+        if applying:
+            patched = fieldmanager.apply(
+                current, fieldmanager.config_of(patch), current["metadata"].get("managedFields"),
+                field_manager, rt.api_version, force in (True, "true"), self.clock.timestamp(),
+                subresource)
+        else:
+            patched = apply_patch(current, patch, patch_type)  # copies: `old` stays as stored
         if not isinstance(patched, dict):
             raise errors.bad_request("patch produced an invalid object")
         patched = self._in(rt, self._check_body(rt, patched, copy=False))
@@ -311,13 +334,28 @@ class APIServer:
             raise errors.bad_request(f'the name of the object ({patched["metadata"].get("name")}) '
                                      f'does not match the name on the URL ({name})')
         return self._update(rt, patched, kv, subresource, user, dry_run,
-                            old=None if rt.storage else old)
+                            old=None if rt.storage else old,
+                            manager=False if applying else field_manager)
 
-    def _update(self, rt, obj, kv, subresource, user, dry_run, old=None) -> dict:
-        return self._out(rt, self._write(rt, obj, kv, subresource, user, dry_run, old))
+    def _apply_create(self, rt, name, ns, config, manager, dry_run, user) -> dict:
+        config = fieldmanager.config_of(config)
+        given = (config.get("metadata") or {}).get("name")
+        if given not in (None, name):
+            raise errors.bad_request(f"the name of the object ({given}) does not match the name "
+                                     f"on the URL ({name})")
+        config = dict(config, metadata=dict(config.get("metadata") or {}, name=name))
+        obj = fieldmanager.apply({}, config, None, manager, rt.api_version, False,
+                                 self.clock.timestamp())
+        return self.create(rt, obj, ns, dry_run=dry_run, user=user,
+                           _applied=obj["metadata"].get("managedFields", []))
 
-    def _write(self, rt, obj, kv, subresource, user, dry_run, old=None) -> dict:
-        """Write ``obj`` over the stored ``kv`` (``old``: ``kv`` already decoded, read-only)."""
+    def _update(self, rt, obj, kv, subresource, user, dry_run, old=None, manager=None) -> dict:
+        return self._out(rt, self._write(rt, obj, kv, subresource, user, dry_run, old, manager))
+
+    def _write(self, rt, obj, kv, subresource, user, dry_run, old=None, manager=None) -> dict:
+        """Write ``obj`` over the stored ``kv`` (``old``: ``kv`` already decoded, read-only).
+        On an object with managedFields, ``manager`` (default: from ``user``) takes the fields
+        it changes, unless ``obj`` is a server-side apply's result (``manager`` False)."""
         if old is None:
             old = self._decode(kv)
         meta, old_meta = obj["metadata"], old["metadata"]
@@ -337,6 +375,8 @@ class APIServer:
         if subresource not in ("status", "finalize"):
             obj = self.admission.mutate("UPDATE", rt, obj, old, user)
         strategy.prepare_for_update(rt.kind, obj, old, subresource)
+        if manager is not False and (old_meta.get("managedFields") or meta.get("managedFields")):
+            self._track_update(rt, obj, old, subresource, user, manager)
         causes = self._decode_stage(rt, validation.validate, rt, obj, old)
         if causes:
             raise errors.invalid(rt.kind, old_meta["name"], causes, rt.group)
@@ -355,6 +395,19 @@ class APIServer:
         meta["resourceVersion"] = str(new.mod_revision)
         self._stage("etcd", f"PUT {kv.key} at revision {new.mod_revision}")
         return obj
+
+    def _track_update(self, rt, obj, old, subresource, user, manager) -> None:
+        """An Update operation on an object with managedFields (:func:`fieldmanager.update`);
+        objects are compared as the client's version sees them."""
+        new = self._out(rt, obj)
+        if isinstance(manager, tuple):
+            manager, subresource = manager
+        fieldmanager.update(self._out(rt, old), new, manager or fieldmanager.manager_for(user.name),
+                            rt.api_version, subresource, self.clock.timestamp())
+        if new["metadata"].get("managedFields"):
+            obj["metadata"]["managedFields"] = new["metadata"]["managedFields"]
+        else:
+            obj["metadata"].pop("managedFields", None)
 
     @staticmethod
     def _finished_deleting(rt, obj) -> bool:
@@ -541,3 +594,4 @@ _JSON_NAMES = {"str": "string", "int": "number", "float": "number", "list": "arr
 def _add_seconds(clock, seconds) -> str:
     from .clock import rfc3339
     return rfc3339(clock.now() + seconds)
+

@@ -16,6 +16,8 @@ import tornado.web
 from .. import errors
 from . import discovery, openapi, paths, subresources, tables
 
+APPLY = "application/apply-patch+yaml"
+
 
 def _json(obj) -> bytes:
     return orjson.dumps(obj)
@@ -133,8 +135,14 @@ class KubeHandler(tornado.web.RequestHandler):
         self.send_json(result, code)
 
     # -- CRUD -------------------------------------------------------------------------------
-    def _options(self):
-        return {"dry_run": self.q("dryRun") == "All"}
+    def _options(self, apply: bool = False):
+        """dryRun and fieldManager. A write that names no manager is recorded under its
+        client's user agent up to the first ``/`` (``kubectl``, ``OpenAPI-Generator``); an
+        apply must name one."""
+        manager = self.q("fieldManager")
+        if not manager and not apply:
+            manager = self.request.headers.get("User-Agent", "").split("/")[0][:128] or None
+        return {"dry_run": self.q("dryRun") == "All", "field_manager": manager}
 
     def _crud(self, verb, t, user):
         api, rt = self.api, t.rt
@@ -163,9 +171,10 @@ class KubeHandler(tornado.web.RequestHandler):
             return obj, 200
         if verb == "PATCH" and t.name:
             ctype = self.request.headers.get("Content-Type", "").split(";")[0].strip()
+            created = ctype == APPLY and api.store.get(api.key(rt, t.namespace, t.name)) is None
             obj = self._patch(t, self.body_json(), ctype, user)
             self.server.after_write()
-            return obj, 200
+            return obj, 201 if created else 200
         if verb == "DELETE" and t.name:
             opts = self.body_json() or {}
             obj = api.delete(rt, t.name, t.namespace, **self._delete_options(opts), user=user)
@@ -221,6 +230,13 @@ class KubeHandler(tornado.web.RequestHandler):
         ``strict decoding error: unknown field "spec.foo"`` (no kind prefix) under Strict, a
         warning and dropped under Warn."""
         api, mode = self.api, self._field_validation()
+        if ctype == APPLY:  # the body is the object itself (server-side apply)
+            if mode != "Ignore" and isinstance(body, dict):
+                unknown = self._unknown(t.rt, body, mode)
+                if unknown:
+                    raise errors.bad_request(_strict_message(unknown))
+            return api.patch(t.rt, t.name, body, ctype, t.namespace, user=user,
+                             force=self.q("force"), **self._options(apply=True))
         if mode != "Ignore":
             from ..patch import apply_patch
             api._authorize(user, "patch", t.rt, t.namespace, t.name, None)
@@ -233,7 +249,8 @@ class KubeHandler(tornado.web.RequestHandler):
                 if self._dropped:  # Warn: store the patched object without them
                     patched["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
                     return api.update(t.rt, patched, t.namespace, user=user, **self._options())
-        return api.patch(t.rt, t.name, body, ctype, t.namespace, user=user, **self._options())
+        return api.patch(t.rt, t.name, body, ctype, t.namespace, user=user, force=self.q("force"),
+                         **self._options())
 
     def _unknown(self, rt, body, mode) -> list[str]:
         """Unknown field paths under Strict; under Warn, one ``Warning`` header each, the

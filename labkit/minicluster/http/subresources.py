@@ -145,7 +145,8 @@ def _scale(h, verb, t, user):
     new["spec"]["replicas"] = replicas
     if rv:
         new["metadata"]["resourceVersion"] = rv
-    new = api.update(t.rt, new, t.namespace, user=user)
+    new = api.update(t.rt, new, t.namespace, user=user, via="scale",
+                     field_manager=h._options()["field_manager"])
     h.server.after_write()
     return h.send_json(scale_of(new))
 
