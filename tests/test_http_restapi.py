@@ -64,3 +64,20 @@ def test_refused_watches_raise_and_gone_ends_the_stream(pair):
     time.sleep(0.3)
     cancel()
     assert seen == []
+
+
+def test_server_side_apply_over_the_official_client(pair):
+    """RestApi sends fieldManager/force as query parameters and the manifest as
+    application/apply-patch+yaml (the official client serializes it as JSON, YAML's subset)."""
+    _, rc = pair
+    body = dict(cm("ssa-py"), data={"k": "1"})
+    made = rc.api.patch("configmaps", "ssa-py", body, "apply", "default", field_manager="py")
+    assert made["data"] == {"k": "1"}
+    assert [m["manager"] for m in made["metadata"]["managedFields"]] == ["py"]
+    rc.api.patch("configmaps", "ssa-py", {"data": {"k": "2"}}, "merge", "default", field_manager="other")
+    with pytest.raises(errors.ApiError) as e:
+        rc.api.patch("configmaps", "ssa-py", body, "apply", "default", field_manager="py")
+    assert (e.value.code, e.value.message) == (
+        409, 'Apply failed with 1 conflict: conflict with "other" using v1: .data.k')
+    forced = rc.api.patch("configmaps", "ssa-py", body, "apply", "default", field_manager="py", force=True)
+    assert forced["data"] == {"k": "1"}

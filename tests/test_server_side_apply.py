@@ -11,6 +11,8 @@ import copy
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from labkit.minicluster import errors
 from labkit.minicluster.cluster import MiniCluster
@@ -212,3 +214,31 @@ def test_real_kubectl_server_side_apply_creates_and_prunes(srv):
     srv.kubectl("apply", "--server-side", "-f", "-", input=cm.replace(", b: '2'", ""))
     data = json.loads(srv.kubectl("get", "cm", "ssacm", "-o", "jsonpath={.data}").stdout)
     assert data == {"a": "1"}
+
+
+_LEAF = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=4))
+_KEYS = st.sampled_from(["name", "containers", "ports", "data", "metadata", "spec", "labels",
+                         "selector", "finalizers", "containerPort", "env", "conditions", "managedFields",
+                         "fieldsV1", "f:data", ".", "manager", "operation"])
+_BODY = st.recursive(_LEAF, lambda ch: st.one_of(st.lists(ch, max_size=3),
+                                                 st.dictionaries(_KEYS, ch, max_size=4)), max_leaves=12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=_BODY, resource=st.sampled_from(["configmaps", "deployments", "pods"]), force=st.booleans(),
+       merge_first=st.booleans())
+def test_malformed_apply_bodies_get_kubernetes_errors_and_leave_the_object_readable(
+        body, resource, force, merge_first):
+    """Arbitrary apply bodies (and managedFields a client wrote by hand) end in an ApiError or
+    a stored object, never in another exception."""
+    api = MiniCluster(nodes=1, seed=0, scheduler=False, controllers=[]).api
+    api.patch("configmaps", "z", {**CM, "metadata": {"name": "z"}}, "apply", field_manager="m")
+    if isinstance(body, dict) and isinstance(body.get("metadata"), dict):
+        body["metadata"].pop("name", None)
+    try:
+        if merge_first:
+            api.patch("configmaps", "z", {"metadata": {"managedFields": body}}, "merge")
+        api.patch(resource, "z", body, "apply", field_manager="x", force=force)
+    except errors.ApiError as e:
+        assert 400 <= e.code < 500
+    api.get("configmaps", "z")

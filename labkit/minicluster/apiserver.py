@@ -321,12 +321,12 @@ class APIServer:
         old = self._decode(kv)
         current = self._out(rt, old)
         if applying:
-            patched = fieldmanager.apply(
-                current, fieldmanager.config_of(patch), current["metadata"].get("managedFields"),
-                field_manager, rt.api_version, force in (True, "true"), self.clock.timestamp(),
-                subresource)
-        else:
-            patched = apply_patch(current, patch, patch_type)  # copies: `old` stays as stored
+            patched = self._decode_stage(
+                rt, fieldmanager.apply, current, fieldmanager.config_of(patch),
+                current["metadata"].get("managedFields"), field_manager, rt.api_version,
+                force in (True, "true"), self.clock.timestamp(), subresource)
+        else:  # copies: `old` stays as stored
+            patched = self._decode_stage(rt, apply_patch, current, patch, patch_type)
         if not isinstance(patched, dict):
             raise errors.bad_request("patch produced an invalid object")
         patched = self._in(rt, self._check_body(rt, patched, copy=False))
@@ -344,8 +344,8 @@ class APIServer:
             raise errors.bad_request(f"the name of the object ({given}) does not match the name "
                                      f"on the URL ({name})")
         config = dict(config, metadata=dict(config.get("metadata") or {}, name=name))
-        obj = fieldmanager.apply({}, config, None, manager, rt.api_version, False,
-                                 self.clock.timestamp())
+        obj = self._decode_stage(rt, fieldmanager.apply, {}, config, None, manager,
+                                 rt.api_version, False, self.clock.timestamp())
         return self.create(rt, obj, ns, dry_run=dry_run, user=user,
                            _applied=obj["metadata"].get("managedFields", []))
 

@@ -156,9 +156,10 @@ def from_fields_v1(fields: dict) -> set:
                 out.add(path)
             elif not child:
                 out.add(path + (el,))
-            else:
+            elif isinstance(child, dict):
                 walk(child, path + (el,))
-    walk(fields or {}, ())
+    if isinstance(fields, dict):  # anything else a client wrote there owns nothing
+        walk(fields, ())
     return out
 
 
@@ -195,8 +196,10 @@ def _describe(entry: dict) -> str:
 
 def _entries(managed) -> list[list]:
     """[[entry without fieldsV1, set of paths]] from ``metadata.managedFields``."""
+    if not isinstance(managed, list):
+        return []
     return [[{k: v for k, v in e.items() if k != "fieldsV1"}, from_fields_v1(e.get("fieldsV1"))]
-            for e in managed or () if isinstance(e, dict)]
+            for e in managed if isinstance(e, dict)]
 
 
 def _encode(entries: list, time: str, touched: tuple) -> list:
