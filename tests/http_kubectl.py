@@ -12,6 +12,8 @@ import subprocess
 import time
 from dataclasses import dataclass
 
+import pytest
+
 from labkit._tools import kubectl_path
 from labkit.minicluster.cluster import MiniCluster
 
@@ -39,6 +41,14 @@ def served(tmp_path_factory, nodes: int = 2, time_mode: str = "settle") -> Serve
     handle = cluster.serve(time_mode=time_mode)
     handle.write_kubeconfig(tmp_path_factory.mktemp("kube") / "config")
     return Served(cluster, handle)
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    """A served 2-node cluster shared by a test module (import this fixture to use it)."""
+    s = served(tmp_path_factory)
+    yield s
+    s.stop()
 
 
 def deployment(name: str, image: str = "nginx:1.25", replicas: int = 2,

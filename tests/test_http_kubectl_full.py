@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from http_kubectl import deployment, served
+from http_kubectl import deployment, srv  # noqa: F401 (fixture)
 
 CRASH = """apiVersion: v1
 kind: Pod
@@ -25,12 +25,6 @@ spec:
     command: ["sh", "-c", "echo attempt; sleep 2; exit 1"]
 """
 
-
-@pytest.fixture(scope="module")
-def srv(tmp_path_factory):
-    s = served(tmp_path_factory)
-    yield s
-    s.stop()
 
 
 def pods_of(srv, app):

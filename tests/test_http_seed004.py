@@ -16,7 +16,7 @@ import json
 
 import pytest
 
-from http_kubectl import served
+from http_kubectl import srv  # noqa: F401 (fixture)
 
 SEED = """apiVersion: apps/v1beta1
 kind: Deployment
@@ -53,12 +53,6 @@ spec:
 FIXED = (SEED.replace("apps/v1beta1", "apps/v1").replace("nginx:1.7.9", "nginx:1.14.2")
          .replace("  template:\n", "  selector:\n    matchLabels:\n      app: nginx\n  template:\n", 1))
 
-
-@pytest.fixture(scope="module")
-def srv(tmp_path_factory):
-    s = served(tmp_path_factory)
-    yield s
-    s.stop()
 
 
 def status(srv):

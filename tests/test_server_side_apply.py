@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from labkit.minicluster import errors
 from labkit.minicluster.cluster import MiniCluster
 
-from http_kubectl import deployment, served
+from http_kubectl import deployment, srv  # noqa: F401 (fixture)
 
 DEPLOY = {"apiVersion": "apps/v1", "kind": "Deployment",
           "metadata": {"name": "web", "labels": {"team": "a"}},
@@ -181,12 +181,6 @@ def test_labkit_kubectl_apply_server_side(tmp_path):
     assert "managedFields" not in c.kubectl("get deploy web -o yaml").stdout
     assert "manager: ci" in c.kubectl("get deploy web -o yaml --show-managed-fields").stdout
 
-
-@pytest.fixture(scope="module")
-def srv(tmp_path_factory):
-    s = served(tmp_path_factory)
-    yield s
-    s.stop()
 
 
 def test_real_kubectl_scale_then_apply_conflicts_with_the_scale_subresource(srv):
