@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 
+from labkit.kubectl.commands import TerminalOutput
 from labkit.minicluster import errors
 from labkit.minicluster.objects import clone
 
@@ -21,6 +22,24 @@ class SimulationOnly(RuntimeError):
     def __init__(self, what: str):
         super().__init__(f"{what} is only available on the in-memory cluster "
                          "(labkit.connect('mini')); on a real cluster it cannot be simulated")
+
+
+class ExecResult(TerminalOutput):
+    """What ``cluster.exec(...)`` returns: the command's ``exit_code``, ``stdout`` and ``stderr``
+    (apart, as ``kubectl exec`` without ``-t`` receives them). Shows like a terminal."""
+
+    __slots__ = ("exit_code", "stdout", "stderr")
+
+    def __init__(self, exit_code: int, stdout: str = "", stderr: str = ""):
+        self.exit_code, self.stdout, self.stderr = exit_code, stdout, stderr
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+    def __eq__(self, other):
+        return isinstance(other, ExecResult) and \
+            (self.exit_code, self.stdout, self.stderr) == (other.exit_code, other.stdout, other.stderr)
 
 
 class ClusterClient:
@@ -123,12 +142,13 @@ class ClusterClient:
         return self.patch(kind, name, {"metadata": {"labels": labels}}, "merge", namespace)
 
     # -- kubectl ----------------------------------------------------------------------------
-    def kubectl(self, args: str):
+    def kubectl(self, args: str, stdin: str | None = None):
         """Run a kubectl command line against this cluster; returns a result that prints like
-        a terminal (``.stdout``, ``.stderr``, ``.returncode``)."""
+        a terminal (``.stdout``, ``.stderr``, ``.returncode``). ``stdin`` is what ``-f -`` and
+        ``exec -i`` read."""
         from labkit.kubectl import commands
         with self._locked():
-            result = commands.run(self._kubectl_backend(), args)
+            result = commands.run(self._kubectl_backend(), args, stdin)
             self._after_write()
         return result
 

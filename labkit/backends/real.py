@@ -52,6 +52,16 @@ class RealCluster(ClusterClient):
         return self.api.logs(pod, namespace or self.default_namespace, container, previous, tail,
                              timestamps)
 
+    def exec(self, pod: str, command, container: str | None = None, namespace: str | None = None,
+             stdin: str | None = None):
+        """Run a command in a pod's container (``kubectl exec``): an ExecResult."""
+        import shlex
+        from labkit.client import ExecResult
+        argv = shlex.split(command) if isinstance(command, str) else [str(a) for a in command]
+        code, out, err = self.api.exec(pod, namespace or self.default_namespace, argv, container,
+                                       stdin or None)
+        return ExecResult(code, out, err)
+
     # -- what a simulation can do and reality cannot -----------------------------------------
     def run(self, seconds: float = 0):
         """Wait ``seconds`` of real time: a real cluster advances by itself."""

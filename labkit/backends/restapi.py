@@ -10,6 +10,7 @@ unchanged against kind or any kubeconfig. It uses the official ``kubernetes`` cl
 from __future__ import annotations
 
 import json
+import re
 import threading
 
 from labkit.minicluster import errors
@@ -126,6 +127,35 @@ class RestApi:
         return self._call("GET", self._path(self.resource("pods"), namespace, name, "log"),
                           {"container": container, "previous": "true" if previous else None,
                            "tailLines": tail, "timestamps": "true" if timestamps else None}, raw=True)
+
+    def exec(self, name, namespace, command, container=None, stdin=None):
+        """``pods/exec`` through the official client's WebSocket ``stream()``:
+        ``(exit_code, stdout, stderr)``; raises ApiError for a refused or failed exec."""
+        from kubernetes import client
+        from kubernetes.client.exceptions import ApiException
+        from kubernetes.stream import stream
+        core = client.CoreV1Api(self.client)
+        extra = {"container": container} if container else {}
+        try:
+            ws = stream(core.connect_get_namespaced_pod_exec, name, namespace, command=list(command),
+                        stdin=stdin is not None, stdout=True, stderr=True, tty=False,
+                        _preload_content=False, **extra)
+        except ApiException as e:  # the handshake was refused: "... -+-+- headers -+-+- body"
+            body = str(e.reason or "").rpartition("-+-+- ")[2]
+            code = int(re.search(r"Handshake status (\d+)", str(e.reason)).group(1)) \
+                if re.search(r"Handshake status (\d+)", str(e.reason or "")) else 500
+            raise _error_from_body(code, None, body.encode()) from None
+        if stdin is not None:
+            ws.write_stdin(stdin)
+            ws.close_channel(0)  # v5: end of input
+        ws.run_forever()
+        out, err = ws.read_stdout() or "", ws.read_stderr() or ""
+        status = json.loads(ws.read_channel(3) or '{"status": "Success"}')
+        if status.get("status") == "Success":
+            return 0, out, err
+        if status.get("reason") == "NonZeroExitCode":
+            return int(status["details"]["causes"][0]["message"]), out, err
+        raise errors.ApiError({"kind": "Status", "apiVersion": "v1", **status})
 
     def watch(self, resource, callback, namespace=None, resource_version=None,
               label_selector=None, field_selector=None, user=None, timeout_seconds=None):

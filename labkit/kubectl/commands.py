@@ -36,8 +36,23 @@ def command(name: str, *flag_list, help: str = ""):
     return deco
 
 
-@dataclass
-class Result:
+class TerminalOutput:
+    """Something with ``stdout`` and ``stderr`` that a notebook shows as a terminal would:
+    both streams, without a trailing blank line."""
+
+    def __str__(self) -> str:
+        return self.stdout + self.stderr
+
+    def __repr__(self) -> str:
+        text = str(self)
+        return text[:-1] if text.endswith("\n") else text
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(repr(self))
+
+
+@dataclass(repr=False)
+class Result(TerminalOutput):
     """What a kubectl run printed, and its exit code. Displays like a terminal."""
     stdout: str = ""
     stderr: str = ""
@@ -64,16 +79,6 @@ class Result:
 
     def lines(self) -> list[str]:
         return self.stdout.splitlines()
-
-    def __str__(self) -> str:
-        return self.stdout + self.stderr
-
-    def __repr__(self) -> str:
-        text = str(self)
-        return text[:-1] if text.endswith("\n") else text
-
-    def _repr_pretty_(self, p, cycle) -> None:
-        p.text(repr(self))
 
     def __bool__(self) -> bool:
         return self.ok

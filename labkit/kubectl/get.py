@@ -8,7 +8,7 @@ from labkit.minicluster import errors
 from . import builder, jsonpath, printers
 from .backend import KubectlError
 from .commands import command
-from .flags import BOOL, INT, LIST, STR, Flag
+from .flags import ARRAY, BOOL, INT, LIST, STR, Flag
 
 _SELECT = (Flag("selector", STR, "l"), Flag("field-selector"), Flag("all-namespaces", BOOL, "A"),
            Flag("filename", LIST, "f"), Flag("recursive", BOOL, "R"), Flag("chunk-size", INT))
@@ -270,16 +270,28 @@ def _selector_text(sel) -> str:
     return ""
 
 
+def default_container(ctx, pod: dict, quiet: bool = False) -> str:
+    """The container kubectl picks when none is named (kubectl/pkg/cmd/util/podcmd
+    ``FindOrDefaultContainerByName``): the ``kubectl.kubernetes.io/default-container``
+    annotation if it names one, else the first, saying so when there was a choice."""
+    spec = pod.get("spec") or {}
+    names = [c["name"] for c in spec.get("containers") or ()]
+    wanted = (pod["metadata"].get("annotations") or {}).get("kubectl.kubernetes.io/default-container")
+    if wanted and wanted in names:
+        return wanted
+    if not quiet and (len(names) > 1 or spec.get("initContainers") or spec.get("ephemeralContainers")):
+        every = names + [f"{c['name']} (ephem)" for c in spec.get("ephemeralContainers") or ()] + \
+            [f"{c['name']} (init)" for c in spec.get("initContainers") or ()]
+        ctx.err.append(f'Defaulted container "{names[0]}" out of: {", ".join(every)}\n')
+    return (names[:1] or [""])[0]
+
+
 def _pod_logs(ctx, p, pod: dict, tail, container=None, prefix=False) -> None:
     name, ns = pod["metadata"]["name"], pod["metadata"].get("namespace", ctx.namespace)
     containers = [c["name"] for c in (pod.get("spec") or {}).get("containers") or ()]
     chosen = [container] if container else containers if p.get("all-containers") else None
     if chosen is None:
-        default = ((pod["metadata"].get("annotations") or {})
-                   .get("kubectl.kubernetes.io/default-container")) or (containers[:1] or [""])[0]
-        if len(containers) > 1:
-            ctx.err.append(f'Defaulted container "{default}" out of: {", ".join(containers)}\n')
-        chosen = [default]
+        chosen = [default_container(ctx, pod)]
     for c in chosen:
         if c not in containers and not any(c == ic.get("name") for ic in
                                            (pod.get("spec") or {}).get("initContainers") or ()):
@@ -289,6 +301,52 @@ def _pod_logs(ctx, p, pod: dict, tail, container=None, prefix=False) -> None:
         if prefix:
             text = "".join(f"[pod/{name}/{c}] {line}\n" for line in text.splitlines())
         ctx.write(text)
+
+
+# -- exec -----------------------------------------------------------------------------------------
+
+_EXEC_USAGE = "exec (POD | TYPE/NAME) [-c CONTAINER] [flags] -- COMMAND [args...]"
+
+
+@command("exec", Flag("container", STR, "c"), Flag("stdin", BOOL, "i"), Flag("tty", BOOL, "t"),
+         Flag("quiet", BOOL, "q"), Flag("filename", ARRAY, "f"), Flag("pod-running-timeout"),
+         help="Execute a command in a container")
+def cmd_exec(ctx, p):
+    """``kubectl exec`` (kubectl/pkg/cmd/exec/exec.go). There is no terminal in a notebook:
+    ``-t`` falls back to plain streams with kubectl's own warning, and ``-i`` reads the text
+    given as the command's input (``cluster.kubectl(..., stdin="...")``), or nothing."""
+    dash = p.dash_args or []
+    positional = p.args[:len(p.args) - len(dash)]
+    if not positional:
+        raise KubectlError(f"expected '{_EXEC_USAGE}'.\nPOD or TYPE/NAME is a required argument "
+                           "for the exec command\nSee 'kubectl exec -h' for help and examples")
+    if len(positional) > 1:
+        raise KubectlError("exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- "
+                           "[COMMAND] instead\nSee 'kubectl exec -h' for help and examples")
+    argv = dash
+    if not argv:
+        raise KubectlError("you must specify at least one command for the container")
+    pod = _pod_for(ctx, positional[0])
+    name, ns = pod["metadata"]["name"], pod["metadata"].get("namespace", ctx.namespace)
+    phase = (pod.get("status") or {}).get("phase")
+    if phase in ("Succeeded", "Failed"):
+        raise KubectlError(f"cannot exec into a container in a completed pod; current phase is {phase}")
+    container = p.get("container") or default_container(ctx, pod, p.get("quiet"))
+    if p.get("stdin") and p.get("tty") and not p.get("quiet"):
+        ctx.err.append("Unable to use a TTY - input is not a terminal or the right kind of file\n")
+    stdin = (ctx.stdin or "") if p.get("stdin") else None
+    try:
+        result = ctx.backend.exec(name, argv, container=container, namespace=ns, stdin=stdin)
+    except errors.ApiError as e:
+        message = e.status.get("message", "")
+        if message.startswith("unable to upgrade connection") or e.code == 500:
+            raise KubectlError(message) from None  # kubectl prints these as "error: ..."
+        raise
+    ctx.write(result.stdout)
+    ctx.err.append(result.stderr)
+    if result.exit_code:
+        ctx.err.append(f"command terminated with exit code {result.exit_code}\n")
+    return result.exit_code
 
 
 # -- wait -----------------------------------------------------------------------------------------

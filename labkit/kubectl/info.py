@@ -269,7 +269,7 @@ def cmd_top(ctx, p):
     raise KubectlError("Metrics API not available")
 
 
-_INTERACTIVE = {"exec": "Execute a command in a container", "attach": "Attach to a running container",
+_INTERACTIVE = {"attach": "Attach to a running container",
                 "port-forward": "Forward one or more local ports to a pod", "cp": "Copy files to and from containers",
                 "edit": "Edit a resource on the server", "debug": "Create debugging sessions",
                 "proxy": "Run a proxy to the Kubernetes API server"}

@@ -194,6 +194,57 @@ class MiniCluster(ClusterClient):
         return self.kubelets[node].logs(namespace, pod, container=container, previous=previous,
                                         tail=tail, timestamps=timestamps)
 
+    def exec_target(self, pod: str, container: str | None = None, namespace: str | None = None,
+                    command=None):
+        """Where ``pods/exec`` goes: ``(kubelet, container name)``, or the API server's error
+        (pkg/registry/core/pod/strategy.go ``streamLocation``): the pod must exist, the
+        container be named when the pod has several, and the pod be bound to a node."""
+        namespace = namespace or self.default_namespace
+        obj = self.api.get("pods", pod, namespace)
+        spec = obj["spec"]
+        names = [c["name"] for c in spec.get("containers") or ()]
+        init_names = [c["name"] for c in spec.get("initContainers") or ()]
+        if command is not None and not command:
+            raise errors.bad_request("you must specify at least 1 command")
+        if not container:
+            if len(names) != 1:
+                msg = f"a container name must be specified for pod {pod}, choose one of: [{' '.join(names)}]"
+                raise errors.bad_request(msg + (f" or one of the init containers: [{' '.join(init_names)}]"
+                                                if init_names else ""))
+            container = names[0]
+        elif container not in names and container not in init_names:
+            raise errors.bad_request(f"container {container} is not valid for pod {pod}")
+        node = spec.get("nodeName")
+        if not node:
+            raise errors.bad_request(f"pod {pod} does not have a host assigned")
+        if node not in self.kubelets:
+            raise errors.ApiError(errors.status(500, "InternalError", f'nodes "{node}" not found'))
+        return self.kubelets[node], container
+
+    def exec(self, pod: str, command, container: str | None = None, namespace: str | None = None,
+             stdin: str = ""):
+        """Run a command in a pod's container, like ``kubectl exec POD -- COMMAND``:
+        an :class:`~labkit.client.ExecResult` (``exit_code``, ``stdout``, ``stderr``).
+        ``command`` is a list of words, or a string split like a shell would. The command
+        runs at the current virtual instant (an exec takes no virtual time here). Without
+        ``container``, kubectl's default: the ``kubectl.kubernetes.io/default-container``
+        annotation, else the first container."""
+        import shlex
+        from .images.shell.streams import Capture
+        from ..client import ExecResult
+        argv = shlex.split(command) if isinstance(command, str) else [str(a) for a in command]
+        namespace = namespace or self.default_namespace
+        with self.lock:
+            if not container:
+                meta, spec = (self.api.get("pods", pod, namespace)[k] for k in ("metadata", "spec"))
+                container = (meta.get("annotations") or {}).get(
+                    "kubectl.kubernetes.io/default-container") or spec["containers"][0]["name"]
+            kubelet, container = self.exec_target(pod, container, namespace, argv)
+            err = Capture()
+            code, out = kubelet.exec(namespace, pod, argv, container, stdin=stdin, stderr=err)
+            self._after_write()
+        return ExecResult(code, out, err.text())
+
     # -- fault injection and node maintenance -----------------------------------------------
     def kill_pod(self, name: str, namespace: str | None = None) -> None:
         """Force-delete a pod (``kubectl delete pod --grace-period=0 --force``): its

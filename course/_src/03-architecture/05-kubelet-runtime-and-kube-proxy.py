@@ -7,7 +7,7 @@
 #
 # 1. say what the kubelet does on each node, and what it does not do (it never picks a node);
 # 2. explain how the kubelet drives containerd or CRI-O through the Container Runtime
-#    Interface (CRI);
+#    Interface (CRI), and what happens on a `kubectl exec`;
 # 3. read how nodes and pods report their status (Lease heartbeats, pod status);
 # 4. read kube-proxy's rules for a Service and see how they spread traffic;
 # 5. follow the complete creation of a pod, from `kubectl apply` to a running container, in a
@@ -99,6 +99,31 @@ pd.DataFrame([{"pod": p["metadata"]["name"], "spec.nodeName": p["spec"]["nodeNam
 
 # %%
 print(cluster.kubectl("get nodes -o wide"))
+
+# %% [markdown]
+# ### Inside a container: `kubectl exec`
+#
+# `kubectl exec` follows the same chain. The API server checks that you may `create` the
+# `pods/exec` subresource, then connects to the kubelet of the pod's node, which asks the
+# runtime (CRI `Exec`) to start one more process *inside* the container, in its namespaces
+# (module 02): it sees the container's hostname and files, not the node's. Input and output
+# travel over one WebSocket, with a channel each for stdin, stdout, stderr and the final
+# status. In a terminal, `kubectl exec -it POD -- sh` opens an interactive shell; a notebook
+# has no terminal, so here we run one command at a time.
+
+# %%
+pod = mine[0]["metadata"]["name"]
+print(cluster.kubectl(f"exec {pod} -- hostname"))
+print(cluster.kubectl(f"exec {pod} -- ls /usr/share/nginx/html"))
+
+# %% [markdown]
+# The command's exit code travels back on the status channel; kubectl reports it and exits
+# with it, so scripts can test it:
+
+# %%
+result = cluster.kubectl(f"exec {pod} -- sh -c 'test -f /etc/nginx/nginx.conf && exit 3'")
+print(result)
+print("kubectl's exit code:", result.returncode)
 
 # %% [markdown]
 # ## Status reporting: heartbeats and pod status

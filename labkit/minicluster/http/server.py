@@ -26,6 +26,10 @@ import tornado.web
 from .auth import TokenAuthenticator, kubeconfig, write_kubeconfig
 from .tls import ServerTLS
 from .handlers import KubeHandler
+from .streaming import PodExecHandler
+
+#: pods/exec is a stream, not a request/response: its own handler (see :mod:`.streaming`)
+EXEC_PATH = r"/api/v1/namespaces/([^/]+)/pods/([^/]+)/exec/?"
 
 
 class _QuietDisconnects(logging.Filter):
@@ -79,7 +83,8 @@ class ServerHandle:
     def _run(self, sock):
         asyncio.set_event_loop(asyncio.new_event_loop())
         self._ioloop = tornado.ioloop.IOLoop.current()
-        app = tornado.web.Application([(r"/.*", KubeHandler, {"server": self})],
+        app = tornado.web.Application([(EXEC_PATH, PodExecHandler, {"server": self}),
+                                       (r"/.*", KubeHandler, {"server": self})],
                                       log_function=lambda handler: None)
         http = tornado.httpserver.HTTPServer(app, idle_connection_timeout=60,
                                              ssl_options=self.tls.context)

@@ -138,13 +138,21 @@ class FileSystem:
     time a path is looked up (the kubelet defers the mounts of containers that never look at
     their files: an idle web server among 150,000 pods)."""
 
-    __slots__ = ("_image_files", "_layer", "_mounts", "cwd")  # one per container
+    __slots__ = ("_image_files", "_layer", "_mounts", "cwd", "workdir")  # one per container
 
     def __init__(self, image_files: dict | None = None, mounts=(), cwd: str = "/"):
         self._image_files = image_files or {}
         self._layer = None  # the image files, copied into a private layer on first use
         self._mounts = mounts if callable(mounts) else _longest_first(mounts)
-        self.cwd = cwd
+        self.cwd = self.workdir = cwd
+
+    def view(self) -> "FileSystem":
+        """The same files seen by another process of the container (``kubectl exec``): it
+        starts in the container's working directory and its ``cd`` moves only itself."""
+        other = FileSystem.__new__(FileSystem)
+        other._image_files, other._layer, other._mounts = self._image_files, self.layer, self.mounts
+        other.cwd = other.workdir = self.workdir
+        return other
 
     @property
     def mounts(self) -> tuple:

@@ -362,14 +362,15 @@ class Process:
                        '"\\x00\\x00\\x00"', "protocol")
 
     # -- exec ---------------------------------------------------------------------------------
-    def exec(self, argv, now: float, timeout: float | None = None, stdin: str = ""):
+    def exec(self, argv, now: float, timeout: float | None = None, stdin: str = "", err=None):
         """Run a command inside the container (``kubectl exec``, exec probes).
 
         Returns ``(exit_code, output)``; ``exit_code`` is None when the command was still
         running after ``timeout`` seconds. Raises :class:`ExecError` if it cannot start.
+        Standard error goes into ``output`` unless ``err`` (a shell ``Capture``) takes it.
         """
         self.advance(now)
         if self.exit_code is not None:
             raise ExecError("container not running")
         from .shell.script import run_exec
-        return run_exec(self, list(argv), now, timeout, stdin)
+        return run_exec(self, list(argv), now, timeout, stdin, err)

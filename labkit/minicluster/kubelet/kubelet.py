@@ -270,26 +270,59 @@ class Kubelet:
                                      "ContainerCreating")
         return container_logs(w, container, previous, tail, timestamps, self.now(), since_seconds)
 
-    def exec(self, namespace: str, pod: str, command: list, container: str | None = None,
-             stdin: str = ""):
-        """``kubectl exec``: ``(exit_code, output)``; raises ApiError like the API server."""
+    # -- exec: what the API server's pods/exec stream reaches ----------------------------------
+    def _exec_record(self, namespace: str, pod: str, container: str | None):
+        """The running container an exec enters, and the pod's worker."""
+        if self.stopped:  # the API server cannot reach the kubelet's port
+            raise errors.ApiError(errors.status(
+                500, "InternalError", f"error dialing backend: dial tcp {self.internal_ip}:10250: "
+                                      "connect: connection refused"))
         w = self._worker(namespace, pod)
         rec = w.records.get(container) if container else w.regular_records[0]
         if rec is None:
             raise errors.bad_request(f"container {container} is not valid for pod {pod}")
-        now = self.now()
-        w.observe(now)
+        w.observe(self.now())
         if not rec.running:
             raise errors.bad_request(f'unable to upgrade connection: container not found ("{rec.name}")')
+        return w, rec
+
+    @staticmethod
+    def _exec_failed(e: ExecError, namespace: str, pod: str, rec) -> errors.ApiError:
+        """The runtime could not start the command: the kubelet's InternalError, with the
+        exec ID containerd names (derived from the pod, container and exec count here)."""
+        import hashlib
+        seed = f"{namespace}/{pod}/{rec.name}/{getattr(rec.current.process, '_exec_count', 0)}"
+        exec_id = hashlib.sha256(seed.encode()).hexdigest()
+        return errors.ApiError(errors.status(
+            500, "InternalError", "Internal error occurred: error executing command in container: "
+                                  f'failed to exec in container: failed to start exec "{exec_id}": {e}'))
+
+    def exec(self, namespace: str, pod: str, command: list, container: str | None = None,
+             stdin: str = "", stderr=None):
+        """Run a command in a container (CRI ``Exec``): ``(exit_code, output)``; raises
+        ApiError like the API server. ``stderr`` (a shell ``Capture``) receives standard error
+        apart; without it, it is part of ``output``."""
+        w, rec = self._exec_record(namespace, pod, container)
         try:
-            code, out = rec.current.process.exec(list(command), now, timeout=None, stdin=stdin)
+            code, out = rec.current.process.exec(list(command), self.now(), timeout=None,
+                                                 stdin=stdin, err=stderr)
         except ExecError as e:
-            raise errors.ApiError(errors.status(500, "InternalError",
-                                                f"Internal error occurred: error executing command in "
-                                                f"container: failed to exec in container: failed to start "
-                                                f"exec: {e}")) from None
+            raise self._exec_failed(e, namespace, pod, rec) from None
         w.schedule_pleg()
         return (code if code is not None else 0), out
+
+    def shell_session(self, namespace: str, pod: str, argv: list, container: str | None = None):
+        """``kubectl exec -i POD -- sh``: a shell kept open between the lines it reads, as a
+        :class:`~labkit.minicluster.images.shell.session.ShellSession`."""
+        from ..images.shell.session import ShellSession
+        w, rec = self._exec_record(namespace, pod, container)
+        try:
+            session = ShellSession(rec.current.process, list(argv))
+        except ExecError as e:
+            raise self._exec_failed(e, namespace, pod, rec) from None
+        session.before_line = lambda: w.observe(self.now())
+        session.after_line = w.schedule_pleg
+        return session
 
     def processes(self, namespace: str, pod: str):
         """The running container processes of a pod (what the network connects to); None

@@ -121,18 +121,22 @@ class ScriptProcess(Process):
         return super().http(port, path, now, headers, client_ip)
 
 
-def run_exec(proc, argv, now, timeout=None, stdin=""):
-    """``kubectl exec`` / an exec probe: a new process in the container, run synchronously."""
+def run_exec(proc, argv, now, timeout=None, stdin="", err=None):
+    """``kubectl exec`` / an exec probe: a new process in the container, run synchronously.
+
+    Returns ``(exit_code, output)``; stderr is part of ``output`` unless ``err`` (a
+    :class:`Capture`) is given to receive it apart, as ``kubectl exec`` without a TTY does."""
     from .builtins import lookup
     if not argv:
         raise ExecError("command not specified")
     sh = Shell(proc, proc.env, name=_base(argv[0]), pid=proc_pid(proc))
+    own_cwd(sh)
     if lookup(sh, argv[0]) is None:
         raise ExecError(f'OCI runtime exec failed: exec failed: unable to start container '
                         f'process: exec: "{argv[0]}": executable file not found in $PATH: unknown')
     cap = Capture()
     sh.now, sh.stdin = now, stdin
-    sh.out = sh.err = cap
+    sh.out, sh.err = cap, cap if err is None else err
     gen = sh.main(argv)
     total = 0.0
     proc.last_exec_seconds = 0.0
@@ -157,6 +161,13 @@ def run_exec(proc, argv, now, timeout=None, stdin=""):
         return 2, cap.text() + f"{sh.name}: {type(e).__name__}: {e}\n"
     proc.last_exec_seconds = total
     return code, cap.text()
+
+
+def own_cwd(sh) -> None:
+    """An exec'd process starts in the container's working directory, and its ``cd`` does not
+    move PID 1 (nor the next exec)."""
+    sh.fs = sh.proc.fs.view()
+    sh.vars["PWD"] = sh.fs.cwd
 
 
 def proc_pid(proc) -> int:
