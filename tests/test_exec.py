@@ -323,3 +323,12 @@ def test_real_backend_exec_through_the_official_client(served_box):
     r = real.kubectl("exec sbox -- sh -c 'exit 9'")
     assert (r.returncode, r.stderr) == (9, "command terminated with exit code 9\n")
     assert json.loads(real.kubectl("get pod sbox -o json").stdout)["metadata"]["name"] == "sbox"
+
+
+def test_streams_the_cluster_does_not_serve_say_why_and_what_instead(cluster):
+    """attach, port-forward, cp and debug would fail on the served cluster too: labkit's kubectl
+    says so (and points at exec) instead of sending students to a real kubectl that fails."""
+    r = cluster.kubectl("cp box:/etc/hostname here")
+    assert r.returncode == 1 and "the simulated images have no tar" in r.stderr
+    assert "kubectl exec POD -- wget" in cluster.kubectl("port-forward box 8080:80").stderr
+    assert "use the real kubectl" in cluster.kubectl("edit pod box").stderr  # that one works served

@@ -275,8 +275,22 @@ _INTERACTIVE = {"attach": "Attach to a running container",
                 "proxy": "Run a proxy to the Kubernetes API server"}
 
 
+#: commands the cluster itself cannot serve, real kubectl or not: why, and what to do instead
+_NOT_SIMULATED = {
+    "attach": "the cluster does not stream pods/attach; read the output with kubectl logs POD",
+    "port-forward": "the cluster does not stream pods/portforward; reach a pod or Service from "
+                    "inside the cluster with kubectl exec POD -- wget -qO- http://SERVICE",
+    "cp": "kubectl cp runs tar in the container, and the simulated images have no tar; read a "
+          "file with kubectl exec POD -- cat FILE",
+    "debug": "ephemeral containers are not simulated; run commands with kubectl exec POD -- COMMAND",
+}
+
+
 def _unsupported(name):
     def cmd(ctx, p):
+        if name in _NOT_SIMULATED:
+            raise KubectlError(f"'kubectl {name}' is not available on labkit's in-memory cluster: "
+                               + _NOT_SIMULATED[name])
         raise KubectlError(f"'kubectl {name}' needs a terminal or a network connection, which labkit's "
                            "in-notebook kubectl does not have; serve the cluster (cluster.serve()) and "
                            "use the real kubectl for it")
