@@ -141,10 +141,10 @@ class RestApi:
                         stdin=stdin is not None, stdout=True, stderr=True, tty=False,
                         _preload_content=False, **extra)
         except ApiException as e:  # the handshake was refused: "... -+-+- headers -+-+- body"
-            body = str(e.reason or "").rpartition("-+-+- ")[2]
-            code = int(re.search(r"Handshake status (\d+)", str(e.reason)).group(1)) \
-                if re.search(r"Handshake status (\d+)", str(e.reason or "")) else 500
-            raise _error_from_body(code, None, body.encode()) from None
+            reason = str(e.reason or "")
+            status = re.search(r"Handshake status (\d+)", reason)
+            raise _error_from_body(int(status.group(1)) if status else 500, None,
+                                   reason.rpartition("-+-+- ")[2].encode()) from None
         if stdin is not None:
             ws.write_stdin(stdin)
             ws.close_channel(0)  # v5: end of input

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from labkit.minicluster import errors
+from labkit.minicluster import errors, objects
 
 from . import builder, jsonpath, printers
 from .backend import KubectlError
@@ -271,19 +271,18 @@ def _selector_text(sel) -> str:
 
 
 def default_container(ctx, pod: dict, quiet: bool = False) -> str:
-    """The container kubectl picks when none is named (kubectl/pkg/cmd/util/podcmd
-    ``FindOrDefaultContainerByName``): the ``kubectl.kubernetes.io/default-container``
-    annotation if it names one, else the first, saying so when there was a choice."""
+    """The container kubectl picks when none is named (:func:`objects.default_container`),
+    saying so on stderr when it fell back to the first of several."""
     spec = pod.get("spec") or {}
+    name = objects.default_container(pod)
+    annotated = (pod["metadata"].get("annotations") or {}).get("kubectl.kubernetes.io/default-container")
     names = [c["name"] for c in spec.get("containers") or ()]
-    wanted = (pod["metadata"].get("annotations") or {}).get("kubectl.kubernetes.io/default-container")
-    if wanted and wanted in names:
-        return wanted
-    if not quiet and (len(names) > 1 or spec.get("initContainers") or spec.get("ephemeralContainers")):
+    if name != annotated and not quiet and (len(names) > 1 or spec.get("initContainers")
+                                            or spec.get("ephemeralContainers")):
         every = names + [f"{c['name']} (ephem)" for c in spec.get("ephemeralContainers") or ()] + \
             [f"{c['name']} (init)" for c in spec.get("initContainers") or ()]
-        ctx.err.append(f'Defaulted container "{names[0]}" out of: {", ".join(every)}\n')
-    return (names[:1] or [""])[0]
+        ctx.err.append(f'Defaulted container "{name}" out of: {", ".join(every)}\n')
+    return name
 
 
 def _pod_logs(ctx, p, pod: dict, tail, container=None, prefix=False) -> None:

@@ -33,7 +33,7 @@ from .clock import EPOCH, Clock, EventLoop
 from .events import EventRecorder
 from .explain import ExplainLog
 from .informer import InformerFactory
-from .objects import dumps, loads
+from .objects import default_container, dumps, loads
 from .store import Store
 from .upstream import ETCD_COMPACTION_INTERVAL_SECONDS
 
@@ -195,13 +195,16 @@ class MiniCluster(ClusterClient):
                                         tail=tail, timestamps=timestamps)
 
     def exec_target(self, pod: str, container: str | None = None, namespace: str | None = None,
-                    command=None):
+                    command=None, kubectl_default: bool = False):
         """Where ``pods/exec`` goes: ``(kubelet, container name)``, or the API server's error
         (pkg/registry/core/pod/strategy.go ``streamLocation``): the pod must exist, the
-        container be named when the pod has several, and the pod be bound to a node."""
+        container be named when the pod has several, and the pod be bound to a node.
+        ``kubectl_default``: an unnamed container is kubectl's default instead."""
         namespace = namespace or self.default_namespace
         obj = self.api.get("pods", pod, namespace)
         spec = obj["spec"]
+        if not container and kubectl_default:
+            container = default_container(obj)
         names = [c["name"] for c in spec.get("containers") or ()]
         init_names = [c["name"] for c in spec.get("initContainers") or ()]
         if command is not None and not command:
@@ -235,11 +238,7 @@ class MiniCluster(ClusterClient):
         argv = shlex.split(command) if isinstance(command, str) else [str(a) for a in command]
         namespace = namespace or self.default_namespace
         with self.lock:
-            if not container:
-                meta, spec = (self.api.get("pods", pod, namespace)[k] for k in ("metadata", "spec"))
-                container = (meta.get("annotations") or {}).get(
-                    "kubectl.kubernetes.io/default-container") or spec["containers"][0]["name"]
-            kubelet, container = self.exec_target(pod, container, namespace, argv)
+            kubelet, container = self.exec_target(pod, container, namespace, argv, kubectl_default=True)
             err = Capture()
             code, out = kubelet.exec(namespace, pod, argv, container, stdin=stdin, stderr=err)
             self._after_write()

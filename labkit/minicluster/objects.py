@@ -65,6 +65,15 @@ def owner_reference(owner: dict, controller: bool = True, block: bool = True) ->
             "controller": controller, "blockOwnerDeletion": block}
 
 
+def default_container(pod: dict) -> str:
+    """The container kubectl uses when none is named (kubectl/pkg/cmd/util/podcmd
+    ``FindOrDefaultContainerByName``): the one the ``kubectl.kubernetes.io/default-container``
+    annotation names, if it exists, else the first."""
+    names = [c["name"] for c in (pod.get("spec") or {}).get("containers") or ()]
+    wanted = (pod["metadata"].get("annotations") or {}).get("kubectl.kubernetes.io/default-container")
+    return wanted if wanted in names else (names[:1] or [""])[0]
+
+
 def condition(obj: dict, ctype: str) -> dict | None:
     for c in obj.get("status", {}).get("conditions") or ():
         if c.get("type") == ctype:

@@ -92,19 +92,18 @@ class PodExecHandler(tornado.websocket.WebSocketHandler):
                 self.session = kubelet.shell_session(namespace, pod, self.argv, self.container)
                 self.terminal = Terminal(self.session, tty=self.tty)
             else:
-                kubelet._exec_record(namespace, pod, self.container)
+                kubelet.running_container(namespace, pod, self.container)
 
     def _refuse(self, e: errors.ApiError) -> None:
         """An error before the stream opens. The kubelet's own refusals are plain text, which
         clients report as ``unable to upgrade connection: <text>``."""
         prefix = "unable to upgrade connection: "
         message = e.status.get("message", "")
-        self.set_status(e.code)
         if message.startswith(prefix):
             self.set_status(500)
             self.set_header("Content-Type", "text/plain; charset=utf-8")
-            self.finish(message[len(prefix):] + "\n")
-            return
+            return self.finish(message[len(prefix):] + "\n")
+        self.set_status(e.code)
         self.set_header("Content-Type", "application/json")
         self.finish(orjson.dumps(e.status))
 

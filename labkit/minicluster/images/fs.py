@@ -144,15 +144,7 @@ class FileSystem:
         self._image_files = image_files or {}
         self._layer = None  # the image files, copied into a private layer on first use
         self._mounts = mounts if callable(mounts) else _longest_first(mounts)
-        self.cwd = self.workdir = cwd
-
-    def view(self) -> "FileSystem":
-        """The same files seen by another process of the container (``kubectl exec``): it
-        starts in the container's working directory and its ``cd`` moves only itself."""
-        other = FileSystem.__new__(FileSystem)
-        other._image_files, other._layer, other._mounts = self._image_files, self.layer, self.mounts
-        other.cwd = other.workdir = self.workdir
-        return other
+        self.cwd = self.workdir = cwd  # PID 1's (it may cd), and where every exec starts
 
     @property
     def mounts(self) -> tuple:

@@ -271,8 +271,9 @@ class Kubelet:
         return container_logs(w, container, previous, tail, timestamps, self.now(), since_seconds)
 
     # -- exec: what the API server's pods/exec stream reaches ----------------------------------
-    def _exec_record(self, namespace: str, pod: str, container: str | None):
-        """The running container an exec enters, and the pod's worker."""
+    def running_container(self, namespace: str, pod: str, container: str | None):
+        """The running container an exec enters, and the pod's worker; the kubelet's errors
+        when there is none (the API server checks this before it opens the stream)."""
         if self.stopped:  # the API server cannot reach the kubelet's port
             raise errors.ApiError(errors.status(
                 500, "InternalError", f"error dialing backend: dial tcp {self.internal_ip}:10250: "
@@ -302,7 +303,7 @@ class Kubelet:
         """Run a command in a container (CRI ``Exec``): ``(exit_code, output)``; raises
         ApiError like the API server. ``stderr`` (a shell ``Capture``) receives standard error
         apart; without it, it is part of ``output``."""
-        w, rec = self._exec_record(namespace, pod, container)
+        w, rec = self.running_container(namespace, pod, container)
         try:
             code, out = rec.current.process.exec(list(command), self.now(), timeout=None,
                                                  stdin=stdin, err=stderr)
@@ -315,7 +316,7 @@ class Kubelet:
         """``kubectl exec -i POD -- sh``: a shell kept open between the lines it reads, as a
         :class:`~labkit.minicluster.images.shell.session.ShellSession`."""
         from ..images.shell.session import ShellSession
-        w, rec = self._exec_record(namespace, pod, container)
+        w, rec = self.running_container(namespace, pod, container)
         try:
             session = ShellSession(rec.current.process, list(argv))
         except ExecError as e:

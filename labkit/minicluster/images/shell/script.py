@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 from ..process import ExecError, Process
 from .runtime import Capture, Shell, ShellExit, Takeover, Wait
@@ -126,11 +127,16 @@ def run_exec(proc, argv, now, timeout=None, stdin="", err=None):
 
     Returns ``(exit_code, output)``; stderr is part of ``output`` unless ``err`` (a
     :class:`Capture`) is given to receive it apart, as ``kubectl exec`` without a TTY does."""
+    with working_directory(proc.fs, proc.fs.workdir):
+        return _run_exec(proc, argv, now, timeout, stdin, err)
+
+
+def _run_exec(proc, argv, now, timeout, stdin, err):
     from .builtins import lookup
     if not argv:
         raise ExecError("command not specified")
     sh = Shell(proc, proc.env, name=_base(argv[0]), pid=proc_pid(proc))
-    own_cwd(sh)
+    sh.vars["PWD"] = proc.fs.cwd
     if lookup(sh, argv[0]) is None:
         raise ExecError(f'OCI runtime exec failed: exec failed: unable to start container '
                         f'process: exec: "{argv[0]}": executable file not found in $PATH: unknown')
@@ -163,11 +169,16 @@ def run_exec(proc, argv, now, timeout=None, stdin="", err=None):
     return code, cap.text()
 
 
-def own_cwd(sh) -> None:
-    """An exec'd process starts in the container's working directory, and its ``cd`` does not
-    move PID 1 (nor the next exec)."""
-    sh.fs = sh.proc.fs.view()
-    sh.vars["PWD"] = sh.fs.cwd
+@contextmanager
+def working_directory(fs, cwd: str):
+    """Run with the container's ``fs.cwd`` at ``cwd``, then give PID 1 its own back: an
+    exec'd process starts in the container's working directory, and its ``cd`` moves neither
+    PID 1 nor the next exec. (The container's processes take turns, never run at once.)"""
+    saved, fs.cwd = fs.cwd, cwd
+    try:
+        yield
+    finally:
+        fs.cwd = saved
 
 
 def proc_pid(proc) -> int:

@@ -25,7 +25,7 @@ import math
 
 from ..process import ExecError
 from .runtime import Capture, Shell, ShellExit, Takeover, Wait
-from .script import _base, own_cwd, proc_pid
+from .script import _base, proc_pid, working_directory
 
 #: what ``kubectl exec -i`` treats as an interactive shell: a shell with no script to run
 SHELLS = {"sh", "ash", "bash", "dash"}
@@ -45,7 +45,7 @@ class ShellSession:
         from .builtins import lookup
         self.proc = proc
         self.sh = Shell(proc, proc.env, name=_base(argv[0]), pid=proc_pid(proc))
-        own_cwd(self.sh)
+        self.cwd = self.sh.vars["PWD"] = proc.fs.workdir  # this shell's own (see working_directory)
         if lookup(self.sh, argv[0]) is None:
             raise ExecError(f'OCI runtime exec failed: exec failed: unable to start container '
                             f'process: exec: "{argv[0]}": executable file not found in $PATH: unknown')
@@ -55,7 +55,7 @@ class ShellSession:
     def prompt(self) -> str:
         """The prompt a root shell of this image prints (PS1, when set, wins)."""
         sh = self.sh
-        cwd = sh.fs.cwd
+        cwd = self.cwd
         home = sh.vars.get("HOME", "/root")
         short = "~" + cwd[len(home):] if cwd == home or cwd.startswith(home + "/") else cwd
         if "PS1" in sh.vars:
@@ -75,7 +75,15 @@ class ShellSession:
         out, err = Capture(), Capture()
         sh = self.sh
         sh.out, sh.err, sh.now, sh.stdin = out, err, now, ""
-        gen = sh.run_script(line)
+        with working_directory(sh.fs, self.cwd):
+            self._run(sh, sh.run_script(line), now, err)
+            self.cwd = sh.fs.cwd
+        if self.after_line is not None:
+            self.after_line()
+        return out.text(), err.text()
+
+    def _run(self, sh, gen, now: float, err) -> None:
+        """Drive the line's interpreter to its end, as run_exec does for one command."""
         total = 0.0
         try:
             while True:
@@ -85,7 +93,7 @@ class ShellSession:
                 if math.isinf(total):
                     gen.close()
                     sh.status = 130
-                    break
+                    return
         except StopIteration as stop:
             sh.status = int(stop.value or 0)
         except ShellExit as e:
@@ -98,9 +106,6 @@ class ShellSession:
         except Exception as e:  # noqa: BLE001 - a model gap must not end the session
             err.write(f"{sh.name}: {type(e).__name__}: {e}\n")
             sh.status = 2
-        if self.after_line is not None:
-            self.after_line()
-        return out.text(), err.text()
 
     def end(self) -> int:
         """End of input: the shell exits with the status of its last command."""
