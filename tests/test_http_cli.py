@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 
 from labkit._tools import kubectl_path
 
@@ -22,6 +23,12 @@ def test_labkit_serve_then_kubectl_get_nodes(tmp_path):
                            text=True, env=dict(os.environ, KUBECONFIG=str(kc)), timeout=60)
         assert r.returncode == 0, r.stderr
         assert r.stdout.split() == ["node/node-1", "node/node-2"]
+        # the virtual clock starts now, so kubectl's client-side ages (describe's events) read right
+        created = subprocess.run([kubectl_path(), "get", "node", "node-1", "-o",
+                                  "jsonpath={.metadata.creationTimestamp}"], capture_output=True,
+                                 text=True, env=dict(os.environ, KUBECONFIG=str(kc)), timeout=60).stdout
+        age = time.time() - datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp()
+        assert 0 <= age < 120
         refused = subprocess.run([sys.executable, "-m", "labkit.cli", "serve", "--kubeconfig", str(kc)],
                                  capture_output=True, text=True, timeout=60)
         assert refused.returncode == 2 and "exists" in refused.stderr

@@ -370,6 +370,8 @@ class MiniCluster(ClusterClient):
               speed: float = 1.0, kubeconfig_path=None):
         """Serve the Kubernetes REST API so real ``kubectl`` and the official client can drive
         this cluster. Returns a handle: ``.url``, ``.token``, ``.write_kubeconfig(path)``,
-        ``.stop()`` (also a context manager)."""
+        ``.stop()`` (also a context manager). kubectl computes some ages from the local clock
+        (the events in ``describe``, ``kubectl events``): for those to read right in realtime
+        mode, start the cluster at the current time, ``MiniCluster(start=time.time())``."""
         from .http import serve
         return serve(self, host, port, time_mode, speed, kubeconfig_path)

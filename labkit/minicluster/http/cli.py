@@ -12,6 +12,7 @@ import argparse
 import os
 import signal
 import threading
+import time
 
 
 def main(argv=None) -> int:
@@ -24,12 +25,18 @@ def main(argv=None) -> int:
     p.add_argument("--overwrite", action="store_true", help="allow replacing an existing file")
     p.add_argument("--speed", type=float, default=1.0, help="virtual seconds per wall second")
     p.add_argument("--time-mode", choices=["realtime", "settle", "manual"], default="realtime")
+    p.add_argument("--start", choices=["now", "epoch"], default="now",
+                   help="virtual clock start: the current second (default; kubectl computes the "
+                        "ages in `describe` and `kubectl events` from the local clock) or labkit's "
+                        "fixed 2025-01-01 epoch (timestamps repeat from run to run)")
     args = p.parse_args(argv)
     path = os.path.expanduser(args.kubeconfig)
     if os.path.exists(path) and not args.overwrite:
         p.error(f"{path} exists: pass --overwrite to replace it, or choose another --kubeconfig")
+    from labkit.minicluster.clock import EPOCH
     from labkit.minicluster.cluster import MiniCluster
-    cluster = MiniCluster(nodes=args.nodes, seed=args.seed)
+    start = EPOCH if args.start == "epoch" else float(int(time.time()))
+    cluster = MiniCluster(nodes=args.nodes, seed=args.seed, start=start)
     handle = cluster.serve(args.host, args.port, args.time_mode, args.speed)
     handle.write_kubeconfig(path)
     print(f"labkit API server on {handle.url} ({args.nodes} nodes, time {args.time_mode})")
