@@ -111,6 +111,22 @@ def test_typed_create_commands_send_protobuf(server):
     assert cluster.api.get("cronjobs", "cj1")["spec"]["schedule"] == "*/5 * * * *"
 
 
+def test_kubectl_autoscale_sends_an_autoscaling_v2_hpa_in_protobuf(server):
+    """autoscaling/v2 generated.proto field numbers; minReplicas and averageUtilization are
+    pointers. Before, the 415 made kubectl fall back to autoscaling/v1 and fail again."""
+    kubectl(server, "apply", "-f", "-", input=DEPLOY.format(name="as1"))
+    r = kubectl(server, "autoscale", "deployment", "as1", "--min=2", "--max=5", "--cpu=50%")
+    assert r.stdout == "horizontalpodautoscaler.autoscaling/as1 autoscaled\n"
+    cluster, _ = server
+    hpa = cluster.api.get("horizontalpodautoscalers", "as1")
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    assert hpa["spec"] == {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "as1"},
+        "minReplicas": 2, "maxReplicas": 5,
+        "metrics": [{"type": "Resource", "resource": {
+            "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}}}]}
+
+
 def test_scale_label_annotate_patch_delete(server):
     kubectl(server, "apply", "-f", "-", input=DEPLOY.format(name="m1"))
     assert kubectl(server, "scale", "deploy", "m1", "--replicas=4").stdout.strip() == "deployment.apps/m1 scaled"

@@ -93,7 +93,24 @@ SelfSubjectRulesReviewSpec: 1 namespace s
 TokenRequest: 1 metadata ObjectMeta; 2 spec TokenRequestSpec; 3 status -
 TokenRequestSpec: 1 audiences *s; 3 boundObjectRef BoundObjectReference; 4 expirationSeconds i
 BoundObjectReference: 1 kind s; 2 apiVersion s; 3 name s; 4 uid s
+HorizontalPodAutoscaler: 1 metadata ObjectMeta; 2 spec HorizontalPodAutoscalerSpec; 3 status -
+HorizontalPodAutoscalerSpec: 1 scaleTargetRef CrossVersionObjectReference; 2 minReplicas i; 3 maxReplicas i; 4 metrics *MetricSpec; 5 behavior HorizontalPodAutoscalerBehavior
+CrossVersionObjectReference: 1 kind s; 2 name s; 3 apiVersion s
+MetricSpec: 1 type s; 2 object ObjectMetricSource; 3 pods PodsMetricSource; 4 resource ResourceMetricSource; 5 external PodsMetricSource; 7 containerResource ContainerResourceMetricSource
+ResourceMetricSource: 1 name s; 2 target MetricTarget
+ContainerResourceMetricSource: 1 name s; 2 target MetricTarget; 3 container s
+ObjectMetricSource: 1 describedObject CrossVersionObjectReference; 2 target MetricTarget; 3 metric MetricIdentifier
+PodsMetricSource: 1 metric MetricIdentifier; 2 target MetricTarget
+MetricIdentifier: 1 name s; 2 selector LabelSelector
+MetricTarget: 1 type s; 2 value Quantity; 3 averageValue Quantity; 4 averageUtilization i
+HorizontalPodAutoscalerBehavior: 1 scaleUp HPAScalingRules; 2 scaleDown HPAScalingRules
+HPAScalingRules: 1 selectPolicy s; 2 policies *HPAScalingPolicy; 3 stabilizationWindowSeconds i; 4 tolerance Quantity
+HPAScalingPolicy: 1 type s; 2 value i; 3 periodSeconds i
 """
+
+#: kinds whose tables above describe one API version only (``kubectl autoscale`` sends
+#: autoscaling/v2; v1's spec numbers the same fields differently): other versions are a 415
+TABLE_VERSION = {"HorizontalPodAutoscaler": "autoscaling/v2"}
 
 #: Go pointer scalars: present means set, even when zero.
 POINTER_SCALARS = {
@@ -103,7 +120,8 @@ POINTER_SCALARS = {
     "suspend", "immutable", "expirationSeconds", "gracePeriodSeconds", "orphanDependents",
     "revisionHistoryLimit", "progressDeadlineSeconds", "deletionGracePeriodSeconds", "controller",
     "blockOwnerDeletion", "tolerationSeconds", "enableServiceLinks", "optional", "manualSelector",
-    "priority", "backoffLimitPerIndex", "maxFailedIndexes",
+    "priority", "backoffLimitPerIndex", "maxFailedIndexes", "minReplicas", "averageUtilization",
+    "stabilizationWindowSeconds",
 }
 
 
@@ -224,7 +242,7 @@ def decode(body: bytes) -> dict:
     unknown = decode_message(body[len(MAGIC):], "Unknown")
     tm = unknown.get("typeMeta") or {}
     kind = tm.get("kind")
-    if kind not in SCHEMA:
+    if kind not in SCHEMA or TABLE_VERSION.get(kind, tm.get("apiVersion")) != tm.get("apiVersion"):
         raise _unsupported(f"kind {kind}")
     obj = {"apiVersion": tm.get("apiVersion", ""), "kind": kind}
     obj.update(decode_message(base64.b64decode(unknown.get("raw", "")), kind))
