@@ -111,6 +111,25 @@ def test_typed_create_commands_send_protobuf(server):
     assert cluster.api.get("cronjobs", "cj1")["spec"]["schedule"] == "*/5 * * * *"
 
 
+def test_kubectl_create_ingress_and_priorityclass_send_protobuf(server):
+    """networking/v1 and scheduling/v1 generated.proto: the IngressRule's embedded
+    IngressRuleValue, backends by port number or name; a PriorityClass value of 0 is kept
+    (not a pointer, but always present in JSON)."""
+    kubectl(server, "create", "ingress", "ing1", "--class=nginx", "--rule=foo.com/api*=web:80",
+            "--rule=bar.com/=svc2:http,tls=my-cert", "--default-backend=defsvc:8080")
+    kubectl(server, "create", "priorityclass", "zero", "--value=0", "--preemption-policy=Never")
+    cluster, _ = server
+    spec = cluster.api.get("ingresses", "ing1")["spec"]
+    assert spec["defaultBackend"] == {"service": {"name": "defsvc", "port": {"number": 8080}}}
+    assert spec["rules"][0] == {"host": "foo.com", "http": {"paths": [{
+        "path": "/api", "pathType": "Prefix",
+        "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}
+    assert spec["rules"][1]["http"]["paths"][0]["backend"]["service"]["port"] == {"name": "http"}
+    assert spec["tls"] == [{"hosts": ["bar.com"], "secretName": "my-cert"}]
+    pc = cluster.api.get("priorityclasses", "zero")
+    assert (pc["value"], pc["preemptionPolicy"]) == (0, "Never")
+
+
 def test_kubectl_autoscale_sends_an_autoscaling_v2_hpa_in_protobuf(server):
     """autoscaling/v2 generated.proto field numbers; minReplicas and averageUtilization are
     pointers. Before, the 415 made kubectl fall back to autoscaling/v1 and fail again."""
@@ -162,6 +181,16 @@ def test_auth_can_i_and_tokens(server):
     assert len(token) >= 16
     r = kubectl(server, "get", "configmaps", "--token=not-a-token", check=False)
     assert r.returncode == 1 and ("Unauthorized" in r.stderr or "provide credentials" in r.stderr)
+    # kubectl auth whoami: a SelfSubjectReview (authentication.k8s.io/v1) of the caller
+    assert kubectl(server, "auth", "whoami").stdout == (
+        "ATTRIBUTE   VALUE\nUsername    kubernetes-admin\n"
+        "Groups      [system:masters system:authenticated]\n")
+    me = json.loads(kubectl(server, "auth", "whoami", f"--token={token}", "-o", "json").stdout)
+    info = me["status"]["userInfo"]
+    assert (me["kind"], info["username"], info["groups"]) == (
+        "SelfSubjectReview", "system:serviceaccount:default:tok",
+        ["system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"])
+    assert info["uid"]  # the ServiceAccount's UID
 
 
 def test_official_client_crud_watch_and_utils(server, tmp_path):

@@ -111,6 +111,8 @@ _BUILTIN = [
        verbs=["create"]),
     _r("authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews", False,
        verbs=["create"]),
+    _r("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", False,
+       verbs=["create"]),
 ]
 
 #: Group/versions Kubernetes used to serve and removed, with the release that removed them.

@@ -88,6 +88,7 @@ SelfSubjectAccessReview: 1 metadata ObjectMeta; 2 spec SelfSubjectAccessReviewSp
 SelfSubjectAccessReviewSpec: 1 resourceAttributes ResourceAttributes; 2 nonResourceAttributes NonResourceAttributes
 ResourceAttributes: 1 namespace s; 2 verb s; 3 group s; 4 version s; 5 resource s; 6 subresource s; 7 name s
 NonResourceAttributes: 1 path s; 2 verb s
+SelfSubjectReview: 1 metadata ObjectMeta; 2 status -
 SelfSubjectRulesReview: 1 metadata ObjectMeta; 2 spec SelfSubjectRulesReviewSpec; 3 status -
 SelfSubjectRulesReviewSpec: 1 namespace s
 TokenRequest: 1 metadata ObjectMeta; 2 spec TokenRequestSpec; 3 status -
@@ -106,13 +107,25 @@ MetricTarget: 1 type s; 2 value Quantity; 3 averageValue Quantity; 4 averageUtil
 HorizontalPodAutoscalerBehavior: 1 scaleUp HPAScalingRules; 2 scaleDown HPAScalingRules
 HPAScalingRules: 1 selectPolicy s; 2 policies *HPAScalingPolicy; 3 stabilizationWindowSeconds i; 4 tolerance Quantity
 HPAScalingPolicy: 1 type s; 2 value i; 3 periodSeconds i
+Ingress: 1 metadata ObjectMeta; 2 spec IngressSpec; 3 status -
+IngressSpec: 1 defaultBackend IngressBackend; 2 tls *IngressTLS; 3 rules *IngressRule; 4 ingressClassName s
+IngressBackend: 3 resource TypedLocalObjectReference; 4 service IngressServiceBackend
+TypedLocalObjectReference: 1 apiGroup s; 2 kind s; 3 name s
+IngressServiceBackend: 1 name s; 2 port ServiceBackendPort
+ServiceBackendPort: 1 name s; 2 number i
+IngressTLS: 1 hosts *s; 2 secretName s
+IngressRule: 1 host s; 2 - IngressRuleValue
+IngressRuleValue: 1 http HTTPIngressRuleValue
+HTTPIngressRuleValue: 1 paths *HTTPIngressPath
+HTTPIngressPath: 1 path s; 2 backend IngressBackend; 3 pathType s
+PriorityClass: 1 metadata ObjectMeta; 2 value i; 3 globalDefault b; 4 description s; 5 preemptionPolicy s
 """
 
 #: kinds whose tables above describe one API version only (``kubectl autoscale`` sends
 #: autoscaling/v2; v1's spec numbers the same fields differently): other versions are a 415
 TABLE_VERSION = {"HorizontalPodAutoscaler": "autoscaling/v2"}
 
-#: Go pointer scalars: present means set, even when zero.
+#: Go pointer scalars: present means set, even when zero (``Message.field`` for one message only).
 POINTER_SCALARS = {
     "replicas", "parallelism", "completions", "backoffLimit", "activeDeadlineSeconds",
     "ttlSecondsAfterFinished", "startingDeadlineSeconds", "successfulJobsHistoryLimit",
@@ -122,6 +135,7 @@ POINTER_SCALARS = {
     "blockOwnerDeletion", "tolerationSeconds", "enableServiceLinks", "optional", "manualSelector",
     "priority", "backoffLimitPerIndex", "maxFailedIndexes", "minReplicas", "averageUtilization",
     "stabilizationWindowSeconds",
+    "PriorityClass.value",  # not a pointer, but JSON always carries it (no omitempty)
 }
 
 
@@ -228,8 +242,8 @@ def decode_message(buf, message: str) -> dict:
             out.setdefault(name, []).append(_scalar(ftype[1:], v))
         else:
             value = _scalar(ftype, v)
-            if value in ("", 0, False, None) and name not in POINTER_SCALARS and \
-                    ftype in ("s", "i", "b", "Time"):
+            if value in ("", 0, False, None) and ftype in ("s", "i", "b", "Time") and \
+                    name not in POINTER_SCALARS and f"{message}.{name}" not in POINTER_SCALARS:
                 continue
             out[name] = value
     return out

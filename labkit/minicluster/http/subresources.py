@@ -6,7 +6,7 @@ from .. import errors
 from ..objects import clone
 
 #: kinds that are actions (POST-only, never stored)
-POST_ONLY = {"Binding", "SelfSubjectAccessReview", "SubjectAccessReview"}
+POST_ONLY = {"Binding", "SelfSubjectAccessReview", "SubjectAccessReview", "SelfSubjectReview"}
 
 
 def _no_route() -> errors.ApiError:
@@ -162,7 +162,19 @@ def _log(h, t, user):
     h.finish(text.encode())
 
 
+def _self_subject_review(user) -> dict:
+    """``kubectl auth whoami`` (pkg/registry/authentication/selfsubjectreview): who the
+    request authenticated as, nothing stored."""
+    info = {"username": user.name, "groups": list(user.groups)}
+    if user.uid:
+        info["uid"] = user.uid
+    return {"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1",
+            "metadata": {"creationTimestamp": None}, "status": {"userInfo": info}}
+
+
 def _review_or_binding(h, t, user):
+    if t.rt.kind == "SelfSubjectReview":
+        return _self_subject_review(user)
     body = h.body_json() or {}
     if t.rt.kind == "Binding":
         target = (body.get("target") or {}).get("name")
