@@ -242,7 +242,7 @@ def test_real_kubectl_exec_errors(served_box):
         "error: Internal error occurred: error executing command in container:")
 
 
-def _pty_session(s, args, keys: list[bytes]) -> tuple[list[bytes], int]:
+def _pty_session(s, args, keys: list[bytes], first: bytes = b"# ") -> tuple[list[bytes], int]:
     """Run kubectl on a pseudo-terminal (as a student's terminal), typing ``keys`` one at a
     time once the previous output has arrived."""
     import pty
@@ -265,10 +265,11 @@ def _pty_session(s, args, keys: list[bytes]) -> tuple[list[bytes], int]:
                 out += chunk
         return out
 
-    shown = [read(b"# ")]
+    shown = [read(first)]
     for key, until in keys:
         os.write(fd, key)
         shown.append(read(until))
+    shown.append(read(b"\0"))  # what it prints before it exits
     _, status = os.waitpid(pid, 0)
     os.close(fd)
     return shown, os.waitstatus_to_exitcode(status)
@@ -282,8 +283,71 @@ def test_real_kubectl_exec_it_gets_an_interactive_shell(served_box):
     assert shown[0].endswith(b"/ # ")
     assert shown[1] == b"cd /tmp\r\n/tmp # "
     assert shown[2] == b"echo hi > f; cat f\r\nhi\r\n/tmp # "
-    assert shown[3].startswith(b"exit 5\r\n") and b"command terminated with exit code 5" in shown[3]
+    assert shown[3].startswith(b"exit 5\r\n")
+    assert b"command terminated with exit code 5" in shown[3] + shown[4]
     assert code == 5
+
+
+def test_real_kubectl_run_it_rm_attaches_to_the_pods_shell(served_box):
+    """kubectl run -it --rm: a pod whose PID 1 shell has stdin/tty, attached; the shell's
+    exit ends the container, kubectl deletes the pod and exits with the container's code
+    (kubectl/pkg/cmd/run/run.go)."""
+    s = served_box
+    shown, code = _pty_session(s, ["run", "-it", "--rm", "dbg", "--image=busybox:1.36",
+                                   "--restart=Never", "--", "sh"],
+                               [(b"\r", b"/ # "), (b"cd /tmp; echo hi\r", b"/tmp # "),
+                                (b"exit 3\r", b"terminated")], first=b"pressing enter.\r\n")
+    # (kubectl 1.37 first warns that the session is recorded in the container log)
+    assert shown[0].endswith(b"If you don't see a command prompt, try pressing enter.\r\n")
+    assert shown[1] == b"\r\n/ # " and shown[2] == b"cd /tmp; echo hi\r\nhi\r\n/tmp # "
+    end = shown[3] + shown[4]
+    assert end.startswith(b"exit 3\r\n") and b'pod "dbg" deleted' in end
+    assert b"pod default/dbg terminated (Error)" in end and code == 3
+
+
+def test_a_stdin_shell_waits_and_attach_drives_pid_1():
+    """CRI stdin: a PID 1 ``sh`` with ``stdin: true`` keeps running (without it, it reads an
+    empty script, exits and is restarted); an attach session is PID 1 itself: its cwd, its
+    output in the container log, and its ``exit`` ends the container."""
+    c = MiniCluster(nodes=1, seed=0)
+    for name, extra in (("it", "stdin: true, tty: true"), ("noin", "tty: false")):
+        c.apply(f"""apiVersion: v1
+kind: Pod
+metadata: {{name: {name}}}
+spec:
+  restartPolicy: Never
+  containers: [{{name: c, image: "busybox:1.36", command: [sh], {extra}}}]
+""")
+    c.run(20)
+    assert _status(c, "it")["phase"] == "Running"
+    assert _status(c, "noin")["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 0
+    kubelet, container = c.exec_target("it")
+    with pytest.raises(errors.ApiError, match=r'container not found \("c"\)'):
+        kubelet.attach_session("default", "noin", "c")  # its shell read nothing and exited
+    t = Terminal(kubelet.attach_session("default", "it", container), greet=False)
+    assert t.start() == ""
+    assert t.feed("cd /etc; echo here\r", c.now()) == "cd /etc; echo here\r\nhere\r\n/etc # "
+    assert c.exec("it", "pwd").stdout == "/\n"  # an exec starts in the working directory
+    assert t.feed("exit 4\r", c.now()) == "exit 4\r\n"
+    c.run(5)
+    state = _status(c, "it")["containerStatuses"][0]["state"]["terminated"]
+    assert (state["exitCode"], _status(c, "it")["phase"]) == (4, "Failed")
+    assert c.logs("it") == "here\n"
+
+
+def test_real_kubectl_attach_follows_a_running_program(tmp_path_factory):
+    """Attach to a PID 1 that is not an interactive shell: its new output, until it ends."""
+    from http_kubectl import served
+    s = served(tmp_path_factory, nodes=1, time_mode="realtime")
+    try:
+        s.kubectl("run", "ticker", "--image=busybox:1.36", "--restart=Never", "--",
+                  "sh", "-c", "sleep 2; for i in 1 2 3; do echo tick $i; sleep 1; done")
+        s.kubectl("wait", "--for=condition=Ready", "pod/ticker", "--timeout=30s")
+        r = s.kubectl("attach", "ticker", timeout=30)
+        assert r.stdout.splitlines()[-1] == "tick 3"
+        assert r.stderr.endswith("If you don't see a command prompt, try pressing enter.\n")
+    finally:
+        s.stop()
 
 
 # -- over HTTP: the official Python client ------------------------------------------------------

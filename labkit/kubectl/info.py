@@ -277,7 +277,6 @@ _INTERACTIVE = {"attach": "Attach to a running container",
 
 #: commands the cluster itself cannot serve, real kubectl or not: why, and what to do instead
 _NOT_SIMULATED = {
-    "attach": "the cluster does not stream pods/attach; read the output with kubectl logs POD",
     "port-forward": "the cluster does not stream pods/portforward; reach a pod or Service from "
                     "inside the cluster with kubectl exec POD -- wget -qO- http://SERVICE",
     "cp": "kubectl cp runs tar in the container, and the simulated images have no tar; read a "

@@ -59,7 +59,7 @@ _BUILTIN = [
        verbs=["create", "delete", "get", "list", "patch", "update", "watch"]),
     _r("", "v1", "Node", "nodes", False, ["no"], sub=["status", "proxy"]),
     _r("", "v1", "Pod", "pods", True, ["po"], _ALL,
-       ["status", "binding", "log", "eviction", "exec", "ephemeralcontainers", "resize"]),
+       ["status", "binding", "log", "eviction", "exec", "attach", "ephemeralcontainers", "resize"]),
     _r("", "v1", "Binding", "bindings", True, verbs=["create"]),
     _r("", "v1", "ReplicationController", "replicationcontrollers", True, ["rc"], _ALL, ["status", "scale"]),
     _r("", "v1", "Service", "services", True, ["svc"], _ALL, ["status", "proxy"],

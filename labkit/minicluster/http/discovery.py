@@ -14,7 +14,7 @@ from ..upstream import KUBERNETES_VERSION
 
 _SUB_VERBS = {"status": ["get", "patch", "update"], "scale": ["get", "patch", "update"],
               "log": ["get"], "binding": ["create"], "eviction": ["create"], "token": ["create"],
-              "exec": ["create", "get"], "proxy": ["create", "delete", "get", "patch", "update"],
+              "exec": ["create", "get"], "attach": ["create", "get"], "proxy": ["create", "delete", "get", "patch", "update"],
               "finalize": ["update"], "ephemeralcontainers": ["get", "patch", "update"],
               "resize": ["get", "patch", "update"]}
 

@@ -26,10 +26,10 @@ import tornado.web
 from .auth import TokenAuthenticator, kubeconfig, write_kubeconfig
 from .tls import ServerTLS
 from .handlers import KubeHandler
-from .streaming import PodExecHandler
+from .streaming import PodStreamHandler
 
-#: pods/exec is a stream, not a request/response: its own handler (see :mod:`.streaming`)
-EXEC_PATH = r"/api/v1/namespaces/([^/]+)/pods/([^/]+)/exec/?"
+#: pods/exec and pods/attach are streams, not request/response: their own handler
+STREAM_PATH = r"/api/v1/namespaces/([^/]+)/pods/([^/]+)/(exec|attach)/?"
 
 
 class _QuietDisconnects(logging.Filter):
@@ -83,7 +83,7 @@ class ServerHandle:
     def _run(self, sock):
         asyncio.set_event_loop(asyncio.new_event_loop())
         self._ioloop = tornado.ioloop.IOLoop.current()
-        app = tornado.web.Application([(EXEC_PATH, PodExecHandler, {"server": self}),
+        app = tornado.web.Application([(STREAM_PATH, PodStreamHandler, {"server": self}),
                                        (r"/.*", KubeHandler, {"server": self})],
                                       log_function=lambda handler: None)
         http = tornado.httpserver.HTTPServer(app, idle_connection_timeout=60,

@@ -1,4 +1,5 @@
-"""``pods/exec`` over WebSocket: ``kubectl exec`` and the official client's ``stream()``.
+"""``pods/exec`` and ``pods/attach`` over WebSocket: ``kubectl exec``, ``kubectl attach``,
+``kubectl run -it``, and the official client's ``stream()``.
 
 On a real cluster the API server checks the request (authentication, ``create`` on
 ``pods/exec``, the pod and container), then proxies the connection to the kubelet of the pod's
@@ -23,9 +24,14 @@ found``, ``pod x does not have a host assigned``) or the kubelet's text (``conta
 A shell with nothing to run (``kubectl exec -it POD -- sh``) is a session that runs each line
 as it arrives (:mod:`labkit.minicluster.images.shell.session`, which also plays the TTY);
 any other command runs once its input is complete: at once without ``-i``, when stdin closes
-with it. Simplifications: SPDY is not spoken (a SPDY request is refused with advice), nor
-``pods/attach`` or ``pods/portforward``; a non-shell command reading stdin needs the v5
-protocol's close signal (v4 clients have no way to say "end of input").
+with it. ``attach`` joins the container's PID 1: a shell started with ``stdin: true`` (what
+``kubectl run -it NAME --image=busybox -- sh`` creates) takes the typed lines itself, and its
+``exit`` ends the container; any other PID 1 is followed: its new output is streamed until it
+ends. Detaching from a ``stdinOnce`` container closes its stdin: the shell exits.
+Simplifications: SPDY is not spoken (a SPDY request is refused with advice), nor
+``pods/portforward``; a non-shell command reading stdin needs the v5 protocol's close signal
+(v4 clients have no way to say "end of input"); an attach that follows output polls the log
+every 0.25 s.
 """
 from __future__ import annotations
 
@@ -54,15 +60,16 @@ def _flag(handler, name: str) -> bool:
     return handler.get_query_argument(name, "false").lower() in ("true", "1")
 
 
-class PodExecHandler(tornado.websocket.WebSocketHandler):
+class PodStreamHandler(tornado.websocket.WebSocketHandler):
     """``GET /api/v1/namespaces/{ns}/pods/{name}/exec?command=...&stdin=&stdout=&stderr=&tty=``
-    upgraded to a WebSocket."""
+    (or ``/attach``, without a command) upgraded to a WebSocket."""
 
     def initialize(self, server):
         self.server = server
         self.cluster = server.cluster
-        self.session = self.terminal = None
+        self.session = self.terminal = self.follower = None
         self.stdin_data = b""
+        self.stdin_once = False
 
     def check_origin(self, origin):  # an API with bearer tokens, not a browser page
         return True
@@ -71,28 +78,46 @@ class PodExecHandler(tornado.websocket.WebSocketHandler):
         return next((p for p in subprotocols if p in PROTOCOLS), None)
 
     # -- before the upgrade: the API server's checks -------------------------------------------
-    def _check(self, namespace: str, pod: str) -> None:
-        from ..images.shell.session import Terminal, is_interactive_shell
+    def _check(self, namespace: str, pod: str, sub: str) -> None:
         user = self.server.auth.authenticate(self.request.headers.get("Authorization"))
         if user is None:
             raise errors.unauthorized()
         api = self.cluster.api
-        api._authorize(user, "create", api.resource("pods"), namespace, pod, "exec")
-        self.argv = self.get_query_arguments("command")
+        api._authorize(user, "create", api.resource("pods"), namespace, pod, sub)
+        self.sub = sub
+        self.argv = self.get_query_arguments("command") if sub == "exec" else []
         self.tty, self.stdin = _flag(self, "tty"), _flag(self, "stdin")
         self.stdout, self.stderr = _flag(self, "stdout"), _flag(self, "stderr") and not self.tty
         if not (self.stdin or self.stdout or self.stderr):
             raise errors.bad_request("you must specify at least 1 of stdin, stdout, stderr")
         self.namespace, self.pod = namespace, pod
         with self.cluster.lock:
-            kubelet, self.container = self.cluster.exec_target(
-                pod, self.get_query_argument("container", None), namespace, self.argv)
-            self.kubelet = kubelet
-            if self.stdin and is_interactive_shell(self.argv):
-                self.session = kubelet.shell_session(namespace, pod, self.argv, self.container)
-                self.terminal = Terminal(self.session, tty=self.tty)
-            else:
-                kubelet.running_container(namespace, pod, self.container)
+            self.kubelet, self.container = self.cluster.exec_target(
+                pod, self.get_query_argument("container", None), namespace,
+                self.argv if sub == "exec" else None)
+            (self._prepare_exec if sub == "exec" else self._prepare_attach)()
+
+    def _prepare_exec(self) -> None:
+        from ..images.shell.session import Terminal, is_interactive_shell
+        if self.stdin and is_interactive_shell(self.argv):
+            self.session = self.kubelet.shell_session(self.namespace, self.pod, self.argv,
+                                                      self.container)
+            self.terminal = Terminal(self.session, tty=self.tty)
+        else:
+            self.kubelet.running_container(self.namespace, self.pod, self.container)
+
+    def _prepare_attach(self) -> None:
+        """PID 1's shell if it reads an open stdin, else its output from now on."""
+        from ..images.shell.session import Terminal
+        k, ns, pod, c = self.kubelet, self.namespace, self.pod, self.container
+        self.session = k.attach_session(ns, pod, c) if self.stdin else None
+        if self.session is not None:
+            self.terminal = Terminal(self.session, tty=self.tty, greet=False)
+            spec = self.cluster.api.get("pods", pod, ns)["spec"]
+            self.stdin_once = any(x["name"] == c and x.get("stdinOnce") for x in spec["containers"])
+        else:
+            k.running_container(ns, pod, c)
+            self.log_seen = len(k.logs(ns, pod, c))
 
     def _refuse(self, e: errors.ApiError) -> None:
         """An error before the stream opens. The kubelet's own refusals are plain text, which
@@ -107,9 +132,9 @@ class PodExecHandler(tornado.websocket.WebSocketHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(orjson.dumps(e.status))
 
-    async def get(self, namespace, pod):
+    async def get(self, namespace, pod, sub):
         try:
-            self._check(namespace, pod)
+            self._check(namespace, pod, sub)
             if self.request.headers.get("Upgrade", "").lower() != "websocket":
                 return self._refuse_spdy()
             offered = [p.strip() for p in self.request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
@@ -118,19 +143,20 @@ class PodExecHandler(tornado.websocket.WebSocketHandler):
                                          "v5.channel.k8s.io or v4.channel.k8s.io protocol")
         except errors.ApiError as e:
             return self._refuse(e)
-        await super().get(namespace, pod)
+        await super().get(namespace, pod, sub)
 
-    async def post(self, namespace, pod):
+    async def post(self, namespace, pod, sub):
         """SPDY (kubectl before 1.30, or kubectl falling back after a refused WebSocket)."""
         try:
-            self._check(namespace, pod)
+            self._check(namespace, pod, sub)
         except errors.ApiError as e:
             return self._refuse(e)
         self._refuse_spdy()
 
     def _refuse_spdy(self):
         self._refuse(errors.bad_request(
-            "unable to upgrade connection: labkit's API server streams exec over WebSocket only "
+            "unable to upgrade connection: labkit's API server streams exec and attach over "
+            "WebSocket only "
             "(kubectl 1.30 or later, or the kubernetes Python client's stream())"))
 
     # -- the stream ----------------------------------------------------------------------------
@@ -139,7 +165,9 @@ class PodExecHandler(tornado.websocket.WebSocketHandler):
             self.write_message(bytes([channel]) + text.encode(), binary=True)
 
     def _finish(self, code: int) -> None:
-        self.write_message(bytes([ERROR]) + orjson.dumps(exit_status(code, self.argv)), binary=True)
+        """The status (an attach reports none: kubectl reads the exit code from the pod)."""
+        status = exit_status(code if self.sub == "exec" else 0, self.argv)
+        self.write_message(bytes([ERROR]) + orjson.dumps(status), binary=True)
         self.close(1000)
 
     def open(self, *args):
@@ -155,8 +183,36 @@ class PodExecHandler(tornado.websocket.WebSocketHandler):
         self.started = True
         if self.terminal is not None:
             self._send(STDOUT, self.terminal.start())
+        elif self.sub == "attach":
+            self.follower = tornado.ioloop.PeriodicCallback(self._follow, 250)
+            self.follower.start()
         elif not self.stdin:
             self._run("")
+
+    def _follow(self) -> None:
+        """Attached to a PID 1 that is not an interactive shell: stream what it writes."""
+        k, ns, pod, c = self.kubelet, self.namespace, self.pod, self.container
+        with self.cluster.lock:
+            text = k.logs(ns, pod, c)
+            try:
+                k.running_container(ns, pod, c)
+                running = True
+            except errors.ApiError:
+                running = False
+        self._send(STDOUT, text[self.log_seen:])
+        self.log_seen = len(text)
+        if not running:
+            self.follower.stop()
+            self._finish(0)
+
+    def on_close(self):
+        if self.follower is not None:
+            self.follower.stop()
+        if self.sub == "attach" and self.terminal is not None and self.stdin_once \
+                and not self.terminal.ended:
+            with self.cluster.lock:  # the client detached: stdinOnce closes PID 1's stdin
+                self.terminal.close(self.cluster.now())
+                self.server.after_write()
 
     def _run(self, stdin: str) -> None:
         """A command that is not a session: run it whole, send its output and its status."""

@@ -17,7 +17,7 @@ can reach), :mod:`.shell` (a small sh/bash), and one module per family of behavi
 from .catalog import FAMILIES, REGISTRY
 from .fs import FileSystem, FsError, Mount, Volume
 from .network import NoNetwork, split_url
-from .process import ExecError, NetError, Process, Sandbox, StartError
+from .process import ExecError, NetError, OpenStdin, Process, Sandbox, StartError
 from .reference import Reference, parse as parse_reference, with_default_tag
 from .registry import Family, Image, PullError
 
@@ -29,5 +29,5 @@ def resolve(image: str) -> Image:
 
 
 __all__ = ["resolve", "REGISTRY", "FAMILIES", "Image", "Family", "PullError", "Process",
-           "Sandbox", "StartError", "ExecError", "NetError", "FileSystem", "FsError", "Mount",
+           "Sandbox", "OpenStdin", "StartError", "ExecError", "NetError", "FileSystem", "FsError", "Mount",
            "Volume", "NoNetwork", "split_url", "Reference", "parse_reference", "with_default_tag"]

@@ -82,6 +82,14 @@ class ExecError(Exception):
     """``kubectl exec`` / an exec probe could not even start the command."""
 
 
+class OpenStdin(str):
+    """The stdin of a container whose spec says ``stdin: true``: open, nothing arrived yet. A
+    shell reading it as PID 1 waits (for ``kubectl attach``) instead of reading an empty script
+    and exiting, as ``kubectl run -it ... -- sh`` relies on."""
+
+    __slots__ = ()
+
+
 class Sandbox:
     """Everything a container gets from the kubelet: its environment, filesystem, network and
     identity (hostname, pod IP), its resource limits, and a private random generator.

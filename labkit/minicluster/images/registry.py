@@ -231,7 +231,7 @@ class Image:
                      mem_limit=mem_limit, cpu_limit=cpu_limit, node_ip=node_ip, stdin=stdin)
         sb.share_env(merged)  # a private copy we may keep: no second dict per container
         if self.family.workdir and files.cwd == "/":
-            files.cwd = self.family.workdir
+            files.cwd = files.workdir = self.family.workdir
         return self.start_argv(argv if argv is not None else self.argv_for(container), sb, now)
 
     def start_argv(self, argv: list[str], sb, now: float):

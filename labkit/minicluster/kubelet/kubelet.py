@@ -325,6 +325,26 @@ class Kubelet:
         session.after_line = w.schedule_pleg
         return session
 
+    def attach_session(self, namespace: str, pod: str, container: str | None = None):
+        """``kubectl attach -i`` (``kubectl run -it ... -- sh``): a
+        :class:`~labkit.minicluster.images.shell.session.ShellSession` driving the container's
+        PID 1 shell when it waits on an open stdin; None when PID 1 is something else (attach
+        then only follows its output). The shell's ``exit`` ends the container."""
+        from ..images.shell.session import ShellSession
+        w, rec = self.running_container(namespace, pod, container)
+        proc = rec.current.process
+        if getattr(proc, "server", None) is not None or not getattr(getattr(proc, "shell", None),
+                                                                     "reads_terminal", False):
+            return None
+        session = ShellSession.attached(proc)
+        session.before_line = lambda: w.observe(self.now())
+
+        def pid1_exits(code):  # the next PLEG relist sees the container gone
+            proc._exit(code, None, self.now())
+            w.pleg_at(self.now())
+        session.on_exit = pid1_exits
+        return session
+
     def processes(self, namespace: str, pod: str):
         """The running container processes of a pod (what the network connects to); None
         when the kubelet does not answer (stopped) or does not run that pod."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 from ..errors import ApiError
-from ..images import ExecError, FileSystem, NetError, StartError, with_default_tag
+from ..images import ExecError, FileSystem, NetError, OpenStdin, StartError, with_default_tag
 from ..quantity import parse_cpu, parse_memory
 from ..upstream import MINIMUM_GRACE_PERIOD_SECONDS
 from .containers import Instance, go_duration
@@ -127,7 +127,8 @@ def start_container(w, rec):
     w.event(rec, "Normal", "Created", f"Created container: {rec.name}")
     try:
         proc = img.start(spec, env, fs, now, rng=w.rng, net=w.net, hostname=w.hostname,
-                         pod_ip=w.pod_ip or "", node_ip=k.internal_ip, mem_limit=mem, cpu_limit=cpu)
+                         pod_ip=w.pod_ip or "", node_ip=k.internal_ip, mem_limit=mem, cpu_limit=cpu,
+                         stdin=OpenStdin() if rec.spec.get("stdin") else "")
     except StartError as e:
         inst = Instance(w.uid, rec.name, None, img, now, attempt)
         inst.finish(128, "StartError", now, str(e))

@@ -50,12 +50,23 @@ class ShellSession:
             raise ExecError(f'OCI runtime exec failed: exec failed: unable to start container '
                             f'process: exec: "{argv[0]}": executable file not found in $PATH: unknown')
         self.exit_code: int | None = None
-        self.before_line = self.after_line = None  # the kubelet's hooks (observe, PLEG)
+        self.pid1 = False
+        self.before_line = self.after_line = self.on_exit = None  # the kubelet's hooks
+
+    @classmethod
+    def attached(cls, proc) -> "ShellSession":
+        """``kubectl attach``: the session *is* the container's PID 1 shell (started with
+        ``stdin: true``): its own directory, its output also in the container log, and its
+        ``exit`` ends the container."""
+        self = cls.__new__(cls)
+        self.proc, self.sh, self.exit_code, self.pid1 = proc, proc.shell, None, True
+        self.before_line = self.after_line = self.on_exit = None
+        return self
 
     def prompt(self) -> str:
         """The prompt a root shell of this image prints (PS1, when set, wins)."""
         sh = self.sh
-        cwd = self.cwd
+        cwd = sh.fs.cwd if self.pid1 else self.cwd
         home = sh.vars.get("HOME", "/root")
         short = "~" + cwd[len(home):] if cwd == home or cwd.startswith(home + "/") else cwd
         if "PS1" in sh.vars:
@@ -74,13 +85,27 @@ class ShellSession:
             self.before_line()
         out, err = Capture(), Capture()
         sh = self.sh
+        streams = sh.out, sh.err
         sh.out, sh.err, sh.now, sh.stdin = out, err, now, ""
-        with working_directory(sh.fs, self.cwd):
+        if self.pid1:  # PID 1's output also goes to the container log (kubectl logs)
             self._run(sh, sh.run_script(line), now, err)
-            self.cwd = sh.fs.cwd
+            sh.out, sh.err = streams
+            for stream, text in (("stdout", out.text()), ("stderr", err.text())):
+                if text:
+                    self.proc.emit(now, text, stream)
+        else:
+            with working_directory(sh.fs, self.cwd):
+                self._run(sh, sh.run_script(line), now, err)
+                self.cwd = sh.fs.cwd
         if self.after_line is not None:
             self.after_line()
+        self._ended()
         return out.text(), err.text()
+
+    def _ended(self) -> None:
+        if self.exit_code is not None and self.on_exit is not None:
+            on_exit, self.on_exit = self.on_exit, None
+            on_exit(self.exit_code)
 
     def _run(self, sh, gen, now: float, err) -> None:
         """Drive the line's interpreter to its end, as run_exec does for one command."""
@@ -111,6 +136,7 @@ class ShellSession:
         """End of input: the shell exits with the status of its last command."""
         if self.exit_code is None:
             self.exit_code = self.sh.status & 255
+        self._ended()
         return self.exit_code
 
 
@@ -120,13 +146,15 @@ class Terminal:
     ``feed(keys, now)`` returns what the client's screen should show. ``tty=False`` is the
     plain pipe of ``kubectl exec -i`` without ``-t``: no echo, no prompt, no ``\\r``."""
 
-    def __init__(self, session: ShellSession, tty: bool = True):
-        self.session, self.tty = session, tty
+    def __init__(self, session: ShellSession, tty: bool = True, greet: bool = True):
+        self.session, self.tty, self.greet = session, tty, greet
         self.line = ""
         self._escape = ""
 
     def start(self) -> str:
-        return self.session.prompt() if self.tty else ""
+        """The first prompt; none on ``kubectl attach``, which joins a shell that printed its
+        prompt long ago (kubectl says "If you don't see a command prompt, try pressing enter.")."""
+        return self.session.prompt() if self.tty and self.greet else ""
 
     @property
     def ended(self) -> bool:

@@ -5,11 +5,13 @@ images) closely enough that the documentation's examples read the same.
 """
 from __future__ import annotations
 
+import math
 import posixpath
 import re
 from datetime import datetime, timezone
 
 from ..fs import FsError
+from ..process import OpenStdin
 
 
 def _fs_err(sh, cmd, path, e):
@@ -477,6 +479,11 @@ def t_sh(sh, argv, io):
         else:
             script = io.stdin
     reuse = getattr(sh, "pid1_entry", False)  # PID 1 is this shell itself (its traps count)
+    if reuse and not script and isinstance(io.stdin, OpenStdin):
+        sh.pid1_entry = False
+        sh.reads_terminal = True  # kubectl attach drives it (session.ShellSession.attached)
+        yield math.inf  # an open stdin (spec stdin: true) with nothing typed yet: wait
+        return 0
     sh.pid1_entry = False
     child = sh if reuse else Shell(sh.proc, sh.environ(), name=name, pid=sh.pid + 1)
     if reuse and name == "bash":
