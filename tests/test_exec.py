@@ -396,3 +396,18 @@ def test_streams_the_cluster_does_not_serve_say_why_and_what_instead(cluster):
     assert r.returncode == 1 and "the simulated images have no tar" in r.stderr
     assert "kubectl exec POD -- wget" in cluster.kubectl("port-forward box 8080:80").stderr
     assert "use the real kubectl" in cluster.kubectl("edit pod box").stderr  # that one works served
+
+
+def test_real_kubectl_debug_node_gets_a_shell_on_the_nodes_files(served_box):
+    """kubectl debug node/NAME -it: a Pod (sent in protobuf, with a hostPath volume) on that
+    node with the host's root at /host, hostNetwork (so the node's hostname), attached."""
+    shown, code = _pty_session(served_box, ["debug", "node/node-1", "-it", "--image=busybox:1.36"],
+                               [(b"\r", b"/ # "), (b"cat /host/etc/hostname; hostname\r", b"/ # "),
+                                (b"exit\r", b"\n")], first=b"pressing enter.\r\n")
+    assert b"Creating debugging pod node-debugger-node-1-" in shown[0]
+    assert shown[2] == b"cat /host/etc/hostname; hostname\r\nnode-1\r\nnode-1\r\n/ # "
+    assert code == 0
+    pod = [p for p in served_box.cluster.list("pods") if p["metadata"]["name"].startswith("node-debugger")][0]
+    # the hostPath type defaults to "" (HostPathUnset), as upstream's SetDefaults_HostPathVolumeSource
+    assert pod["spec"]["volumes"][0] == {"name": "host-root", "hostPath": {"path": "/", "type": ""}}
+    assert pod["spec"]["hostNetwork"] and pod["spec"]["nodeName"] == "node-1"

@@ -46,7 +46,12 @@ JobTemplateSpec: 1 metadata ObjectMeta; 2 spec JobSpec
 CronJob: 1 metadata ObjectMeta; 2 spec CronJobSpec; 3 status -
 CronJobSpec: 1 schedule s; 2 startingDeadlineSeconds i; 3 concurrencyPolicy s; 4 suspend b; 5 jobTemplate JobTemplateSpec; 6 successfulJobsHistoryLimit i; 7 failedJobsHistoryLimit i; 8 timeZone s
 PodTemplateSpec: 1 metadata ObjectMeta; 2 spec PodSpec
-PodSpec: 12 hostPID b; 13 hostIPC b; 27 shareProcessNamespace b; 35 setHostnameAsFQDN b; 2 containers *Container; 3 restartPolicy s; 4 terminationGracePeriodSeconds i; 5 activeDeadlineSeconds i; 6 dnsPolicy s; 7 nodeSelector map:s:s; 8 serviceAccountName s; 9 serviceAccount s; 10 nodeName s; 11 hostNetwork b; 14 securityContext -; 15 imagePullSecrets *LocalObjectReference; 16 hostname s; 17 subdomain s; 19 schedulerName s; 20 initContainers *Container; 21 automountServiceAccountToken b; 22 tolerations *Toleration; 24 priorityClassName s; 25 priority i; 30 enableServiceLinks b
+Pod: 1 metadata ObjectMeta; 2 spec PodSpec; 3 status -
+Volume: 1 name s; 2 - VolumeSource
+VolumeSource: 1 hostPath HostPathVolumeSource; 2 emptyDir EmptyDirVolumeSource
+HostPathVolumeSource: 1 path s; 2 type s
+EmptyDirVolumeSource: 1 medium s; 2 sizeLimit Quantity
+PodSpec: 1 volumes *Volume; 12 hostPID b; 13 hostIPC b; 27 shareProcessNamespace b; 35 setHostnameAsFQDN b; 2 containers *Container; 3 restartPolicy s; 4 terminationGracePeriodSeconds i; 5 activeDeadlineSeconds i; 6 dnsPolicy s; 7 nodeSelector map:s:s; 8 serviceAccountName s; 9 serviceAccount s; 10 nodeName s; 11 hostNetwork b; 14 securityContext -; 15 imagePullSecrets *LocalObjectReference; 16 hostname s; 17 subdomain s; 19 schedulerName s; 20 initContainers *Container; 21 automountServiceAccountToken b; 22 tolerations *Toleration; 24 priorityClassName s; 25 priority i; 30 enableServiceLinks b
 Container: 1 name s; 2 image s; 3 command *s; 4 args *s; 5 workingDir s; 6 ports *ContainerPort; 7 env *EnvVar; 8 resources ResourceRequirements; 9 volumeMounts *VolumeMount; 13 terminationMessagePath s; 14 imagePullPolicy s; 16 stdin b; 17 stdinOnce b; 18 tty b; 19 envFrom *EnvFromSource; 20 terminationMessagePolicy s; 24 restartPolicy s
 ContainerPort: 1 name s; 2 hostPort i; 3 containerPort i; 4 protocol s; 5 hostIP s
 EnvVar: 1 name s; 2 value s; 3 valueFrom EnvVarSource

@@ -76,7 +76,9 @@ class PodWorker:
         self._waiting_before: list | None = None  # during a sync: waiting reasons before it
         self.wakeups: dict | None = None  # time -> background; None while nothing is asked
         self.net = PodNetwork(self)
-        self.hostname = self.spec.get("hostname") or pod["metadata"]["name"]
+        # a hostNetwork pod shares the node's UTS namespace too: the node's hostname
+        self.hostname = kubelet.name if self.spec.get("hostNetwork") else \
+            self.spec.get("hostname") or pod["metadata"]["name"]
 
     # -- small helpers ----------------------------------------------------------------------------
     @property
