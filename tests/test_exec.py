@@ -411,3 +411,14 @@ def test_real_kubectl_debug_node_gets_a_shell_on_the_nodes_files(served_box):
     # the hostPath type defaults to "" (HostPathUnset), as upstream's SetDefaults_HostPathVolumeSource
     assert pod["spec"]["volumes"][0] == {"name": "host-root", "hostPath": {"path": "/", "type": ""}}
     assert pod["spec"]["hostNetwork"] and pod["spec"]["nodeName"] == "node-1"
+
+
+def test_real_kubectl_debug_with_an_ephemeral_container_says_they_are_disabled(served_box):
+    """Ephemeral containers are not simulated: pods/ephemeralcontainers answers the API
+    server's no-route 404, whose empty ``details`` kubectl reads (debug.go) to print its own
+    message. (A 404 without ``details`` made kubectl 1.33 panic on a nil pointer.)"""
+    r = served_box.kubectl("debug", "sbox", "-i", "--image=busybox:1.36", "--target=box", check=False)
+    assert r.returncode == 1
+    assert r.stderr.splitlines()[-1] == ('error: ephemeral containers are disabled for this cluster '
+                                         '(error from server: "the server could not find the '
+                                         'requested resource")')

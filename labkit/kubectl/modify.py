@@ -153,8 +153,7 @@ def cmd_scale(ctx, p):
         raise KubectlError("no objects passed to scale")
     for rt, obj in objs:
         if rt.kind not in ("Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"):
-            ctx.api_error(errors.ApiError(errors.status(
-                404, "NotFound", "the server could not find the requested resource")))
+            ctx.api_error(errors.no_route())
             continue
         current = (obj.get("spec") or {}).get("replicas", 0)
         if p.get("current-replicas", -1) >= 0 and p.get("current-replicas") != current:

@@ -112,6 +112,13 @@ def unsupported_media(message: str) -> ApiError:
     return ApiError(status(415, "UnsupportedMediaType", message))
 
 
+def no_route() -> ApiError:
+    """A path the API server has no handler for (an unknown group, a subresource the kind
+    lacks): 404 with empty ``details``, which clients tell apart from a missing object's
+    (``kubectl debug`` reads ``details.name`` to say "ephemeral containers are disabled")."""
+    return ApiError(status(404, "NotFound", "the server could not find the requested resource", {}))
+
+
 def internal(message: str) -> ApiError:
     return ApiError(status(500, "InternalError", f"Internal error occurred: {message}"))
 

@@ -170,8 +170,7 @@ class Registry:
     def for_plural(self, group: str, plural: str) -> ResourceType:
         t = self._by_gr.get((group, plural))
         if t is None:
-            raise errors.ApiError(errors.status(
-                404, "NotFound", "the server could not find the requested resource"))
+            raise errors.no_route()
         return t
 
     def for_name(self, name) -> ResourceType:

@@ -288,13 +288,13 @@ class KubeHandler(tornado.web.RequestHandler):
         if parts[0] == "apis" and len(parts) == 2:
             doc = discovery.api_group(parts[1])
             if doc is None:
-                raise paths._not_found()
+                raise errors.no_route()
             self.send_json(doc)
             return True
         if parts[0] == "apis" and len(parts) == 3:
             doc = discovery.resource_list(parts[1], parts[2])
             if doc is None:
-                raise paths._not_found()
+                raise errors.no_route()
             self.send_json(doc)
             return True
         return False
@@ -315,7 +315,7 @@ class KubeHandler(tornado.web.RequestHandler):
             return self.finish(b"")
         doc = openapi.document(path)
         if doc is None:
-            raise paths._not_found()
+            raise errors.no_route()
         self.send_json(doc)
 
     # -- watch ------------------------------------------------------------------------------

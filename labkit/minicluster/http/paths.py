@@ -25,11 +25,6 @@ class Target:
     watch_prefix: bool = False  # the deprecated /watch/ path form
 
 
-def _not_found() -> errors.ApiError:
-    return errors.ApiError(errors.status(404, "NotFound",
-                                         "the server could not find the requested resource"))
-
-
 def parse(path: str, registry=REGISTRY) -> Target:
     """Parse a resource path; raises 404 for unknown groups, versions or resources."""
     parts = [p for p in path.split("/") if p]
@@ -38,12 +33,12 @@ def parse(path: str, registry=REGISTRY) -> Target:
     elif len(parts) >= 3 and parts[0] == "apis":
         group, version, rest = parts[1], parts[2], parts[3:]
     else:
-        raise _not_found()
+        raise errors.no_route()
     watch = False
     if rest[:1] == ["watch"]:
         watch, rest = True, rest[1:]
     if not rest:
-        raise _not_found()
+        raise errors.no_route()
     gvr = lambda plural: _lookup(registry, group, version, plural)
     if rest[0] == "namespaces" and len(rest) >= 3:
         rt = gvr(rest[2])
@@ -53,7 +48,7 @@ def parse(path: str, registry=REGISTRY) -> Target:
             return Target(rt, rest[1], name, sub, watch)
     rt = gvr(rest[0])
     if rt is None:
-        raise _not_found()
+        raise errors.no_route()
     name = rest[1] if len(rest) > 1 else None
     sub = "/".join(rest[2:]) or None
     return Target(rt, None, name, sub, watch)

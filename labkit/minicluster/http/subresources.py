@@ -9,16 +9,10 @@ from ..objects import clone
 POST_ONLY = {"Binding", "SelfSubjectAccessReview", "SubjectAccessReview", "SelfSubjectReview"}
 
 
-def _no_route() -> errors.ApiError:
-    """What the API server answers for a path it has no route for (a subresource the kind
-    does not have, like ``configmaps/x/scale``): 404 with the generic message."""
-    return errors.ApiError(errors.status(404, "NotFound", "the server could not find the requested resource"))
-
-
 async def handle(h, verb, t, user):
     sub = t.subresource
     if sub and sub not in t.rt.subresources:
-        raise _no_route()
+        raise errors.no_route()
     with h.cluster.lock:
         if t.rt.kind in POST_ONLY:
             return h.send_json(_review_or_binding(h, t, user), 201)
@@ -54,7 +48,7 @@ async def handle(h, verb, t, user):
         if sub == "token" and verb == "POST" and t.rt.kind == "ServiceAccount":
             h.api._authorize(user, "create", t.rt, t.namespace, t.name, "token")
             return h.send_json(_token_request(h, t, h.body_json() or {}), 201)
-    raise _no_route()
+    raise errors.no_route()
 
 
 def _token_request(h, t, body: dict) -> dict:
