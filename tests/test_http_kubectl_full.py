@@ -257,3 +257,32 @@ def test_discovery_order_is_the_apiservers(srv):
     assert core == sorted(core) and core[core.index("pods") + 1].startswith("pods/")
     eviction = next(r for r in resources if r["name"] == "pods/eviction")
     assert (eviction["group"], eviction["version"], eviction["kind"]) == ("policy", "v1", "Eviction")
+
+
+def test_service_and_pod_proxy_reach_the_simulated_servers(srv):
+    """services/NAME[:PORT]/proxy and pods/NAME[:PORT]/proxy (what `kubectl proxy` serves):
+    the API server sends the request to a ready endpoint's podIP:targetPort and relays the
+    answer; no endpoints is a 503, a dead port the dialer's error; RBAC checks `proxy`."""
+    srv.kubectl("apply", "-f", "-", input=deployment("px"))
+    srv.kubectl("expose", "deployment", "px", "--port=8080", "--target-port=80")
+    page = srv.kubectl("get", "--raw", "/api/v1/namespaces/default/services/px:8080/proxy/").stdout
+    assert "<title>Welcome to nginx!</title>" in page
+    assert srv.kubectl("get", "--raw", "/api/v1/namespaces/default/services/px/proxy/").stdout == page
+    pod = pods_of(srv, "px")[0]
+    name, ip = pod["metadata"]["name"], pod["status"]["podIP"]
+    assert srv.kubectl("get", "--raw", f"/api/v1/namespaces/default/pods/{name}/proxy/").stdout == page
+    r = srv.kubectl("get", "--raw", f"/api/v1/namespaces/default/pods/{name}:81/proxy/", check=False)
+    assert r.stderr == ("Error from server (ServiceUnavailable): error trying to reach service: "
+                        f"dial tcp {ip}:81: connect: connection refused\n")
+    srv.kubectl("create", "service", "clusterip", "nobody", "--tcp=80:80")
+    r = srv.kubectl("get", "--raw", "/api/v1/namespaces/default/services/nobody/proxy/", check=False)
+    assert r.stderr == 'Error from server (ServiceUnavailable): no endpoints available for service "nobody"\n'
+    srv.kubectl("create", "serviceaccount", "noproxy")
+    token = srv.kubectl("create", "token", "noproxy").stdout.strip()
+    r = srv.kubectl("get", "--raw", "/api/v1/namespaces/default/services/px/proxy/", f"--token={token}",
+                    check=False)
+    assert r.returncode == 1 and 'cannot get resource "services/proxy"' in r.stderr
+    # the official client percent-encodes the name's colon (web%3A8080): paths are decoded
+    from kubernetes import client, config
+    core = client.CoreV1Api(config.new_client_from_config(srv.handle.kubeconfig_path))
+    assert core.connect_get_namespaced_service_proxy_with_path("px:8080", "default", "") == page

@@ -11,6 +11,7 @@ The API's URL layout (https://kubernetes.io/docs/reference/using-api/api-concept
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from .. import errors
 from ..resources import REGISTRY, ResourceType
@@ -26,8 +27,9 @@ class Target:
 
 
 def parse(path: str, registry=REGISTRY) -> Target:
-    """Parse a resource path; raises 404 for unknown groups, versions or resources."""
-    parts = [p for p in path.split("/") if p]
+    """Parse a resource path; raises 404 for unknown groups, versions or resources. Segments
+    are percent-decoded (the official client sends ``web:80`` as ``web%3A80``)."""
+    parts = [unquote(p) for p in path.split("/") if p]
     if parts[:2] == ["api", "v1"]:
         group, version, rest = "", "v1", parts[2:]
     elif len(parts) >= 3 and parts[0] == "apis":

@@ -11,8 +11,12 @@ POST_ONLY = {"Binding", "SelfSubjectAccessReview", "SubjectAccessReview", "SelfS
 
 async def handle(h, verb, t, user):
     sub = t.subresource
-    if sub and sub not in t.rt.subresources:
+    base, _, rest = (sub or "").partition("/")
+    if sub and base not in t.rt.subresources:
         raise errors.no_route()
+    if base == "proxy" and t.rt.kind in ("Service", "Pod"):
+        from . import proxy
+        return proxy.handle(h, verb, t, user, rest)
     with h.cluster.lock:
         if t.rt.kind in POST_ONLY:
             return h.send_json(_review_or_binding(h, t, user), 201)

@@ -251,19 +251,25 @@ class Network:
         cluster). Returns ``HttpResult(status, body, pod)``; status 0 with curl's error text
         when no HTTP response came back."""
         from ..images.network import split_url
-        scheme, host, port, url_path = split_url(url)
-        path = path or url_path
-        traffic = Traffic(self)
-        self.last_trace = traffic.trace
-        now = self.ctx.loop.clock.now()
+        _, host, port, _ = split_url(url)
         try:
-            peer, ns = traffic.peer(src)
-            ip = traffic.resolve(peer, ns, host)
-            target, seen_as = traffic.connect(peer, ip, port)
-            status, body = traffic.http(seen_as, target, path, now, headers)
+            status, body, pod = self.fetch(src, url, path, headers)
         except NetError as e:
             return HttpResult(0, _curl_error(str(e), host, port), None)
-        return HttpResult(status, body, target.pod["metadata"]["name"] if target.pod else None)
+        return HttpResult(status, body, pod)
+
+    def fetch(self, src, url: str, path: str | None = None, headers=None) -> tuple:
+        """:meth:`request` for a Go client (the API server's proxy): ``(status, body, pod)``,
+        or the dialer's :class:`NetError` (``dial tcp 10.244.1.5:81: connect: connection
+        refused``) instead of curl's wording."""
+        from ..images.network import split_url
+        _, host, port, url_path = split_url(url)
+        traffic = Traffic(self)
+        self.last_trace = traffic.trace
+        peer, ns = traffic.peer(src)
+        target, seen_as = traffic.connect(peer, traffic.resolve(peer, ns, host), port)
+        status, body = traffic.http(seen_as, target, path or url_path, self.ctx.loop.clock.now(), headers)
+        return status, body, target.pod["metadata"]["name"] if target.pod else None
 
     def allowed(self, src, dst, port: int, protocol: str = "TCP") -> tuple[bool, str]:
         """NetworkPolicy verdict for a new connection from pod ``src`` to pod ``dst``."""
