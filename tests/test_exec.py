@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import time
 
@@ -413,12 +414,50 @@ def test_real_kubectl_debug_node_gets_a_shell_on_the_nodes_files(served_box):
     assert pod["spec"]["hostNetwork"] and pod["spec"]["nodeName"] == "node-1"
 
 
-def test_real_kubectl_debug_with_an_ephemeral_container_says_they_are_disabled(served_box):
-    """Ephemeral containers are not simulated: pods/ephemeralcontainers answers the API
-    server's no-route 404, whose empty ``details`` kubectl reads (debug.go) to print its own
-    message. (A 404 without ``details`` made kubectl 1.33 panic on a nil pointer.)"""
-    r = served_box.kubectl("debug", "sbox", "-i", "--image=busybox:1.36", "--target=box", check=False)
-    assert r.returncode == 1
-    assert r.stderr.splitlines()[-1] == ('error: ephemeral containers are disabled for this cluster '
-                                         '(error from server: "the server could not find the '
-                                         'requested resource")')
+def test_real_kubectl_debug_adds_an_ephemeral_container_and_attaches(served_box):
+    """kubectl debug POD -it --image --target: a PATCH of pods/ephemeralcontainers, the kubelet
+    starts it (never restarted, never Ready), kubectl attaches to its shell."""
+    s = served_box
+    shown, code = _pty_session(s, ["debug", "sbox", "-it", "--image=busybox:1.36", "--target=box",
+                                   "-c", "dbg"],
+                               [(b"\r", b"/ # "), (b"hostname\r", b"/ # "), (b"exit\r", b"\n")],
+                               first=b"pressing enter.\r\n")
+    assert shown[2] == b"hostname\r\nsbox\r\n/ # " and code == 0
+    assert b"Session ended, the ephemeral container will not be restarted" in shown[3] + shown[4]
+    pod = s.cluster.api.get("pods", "sbox")
+    assert [c["name"] for c in pod["spec"]["ephemeralContainers"]] == ["dbg"]
+    assert pod["spec"]["ephemeralContainers"][0]["targetContainerName"] == "box"
+    (status,) = pod["status"]["ephemeralContainerStatuses"]
+    assert (status["name"], status["ready"], status["restartCount"]) == ("dbg", False, 0)
+    assert status["state"]["terminated"]["exitCode"] == 0
+    # the same name again: kubectl's strategic patch merges into the existing one
+    r = s.kubectl("debug", "sbox", "-i", "--image=busybox:1.36", "-c", "dbg", check=False)
+    assert r.returncode == 1 and r.stderr.startswith(
+        'The Pod "sbox" is invalid: spec.ephemeralContainers: Forbidden: existing ephemeral '
+        'containers "dbg" may not be changed')
+
+
+def test_ephemeral_containers_change_only_through_their_subresource(cluster):
+    """podEphemeralContainersStrategy / ValidatePodEphemeralContainersUpdate."""
+    pod = cluster.api.get("pods", "box")
+    eph = {"name": "e1", "image": "busybox:1.36", "command": ["sleep", "3600"]}
+    added = dict(pod, spec=dict(pod["spec"], ephemeralContainers=[eph]))
+    kept = cluster.api.update("pods", added)  # the main resource ignores them
+    assert "ephemeralContainers" not in kept["spec"]
+    done = cluster.api.update("pods", dict(added, metadata=kept["metadata"]),
+                              subresource="ephemeralcontainers")
+    assert done["spec"]["ephemeralContainers"][0]["terminationMessagePolicy"] == "File"  # defaulted
+    cluster.run(10)
+    statuses = cluster.api.get("pods", "box")["status"]["ephemeralContainerStatuses"]
+    assert statuses[0]["state"].get("running") and statuses[0]["ready"] is False
+    assert cluster.exec("box", "hostname", container="e1").stdout == "box\n"
+    for spec, message in [
+            ([], 'existing ephemeral containers "e1" may not be removed'),
+            ([dict(eph, image="busybox:1.37")], 'existing ephemeral containers "e1" may not be changed'),
+            ([eph, dict(eph, name="box")], 'spec.ephemeralContainers[1].name: Duplicate value: "box"'),
+            ([eph, dict(eph, name="e2", ports=[{"containerPort": 80}])],
+             "spec.ephemeralContainers[1].ports: Forbidden: cannot be set for an Ephemeral Container")]:
+        current = cluster.api.get("pods", "box")
+        with pytest.raises(errors.ApiError, match=re.escape(message)):
+            cluster.api.update("pods", dict(current, spec=dict(current["spec"], ephemeralContainers=spec)),
+                               subresource="ephemeralcontainers")

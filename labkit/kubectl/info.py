@@ -281,7 +281,6 @@ _NOT_SIMULATED = {
                     "inside the cluster with kubectl exec POD -- wget -qO- http://SERVICE",
     "cp": "kubectl cp runs tar in the container, and the simulated images have no tar; read a "
           "file with kubectl exec POD -- cat FILE",
-    "debug": "ephemeral containers are not simulated; run commands with kubectl exec POD -- COMMAND",
 }
 
 

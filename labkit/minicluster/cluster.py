@@ -207,6 +207,7 @@ class MiniCluster(ClusterClient):
             container = default_container(obj)
         names = [c["name"] for c in spec.get("containers") or ()]
         init_names = [c["name"] for c in spec.get("initContainers") or ()]
+        ephemeral = [c["name"] for c in spec.get("ephemeralContainers") or ()]
         if command is not None and not command:
             raise errors.bad_request("you must specify at least 1 command")
         if not container:
@@ -215,7 +216,7 @@ class MiniCluster(ClusterClient):
                 raise errors.bad_request(msg + (f" or one of the init containers: [{' '.join(init_names)}]"
                                                 if init_names else ""))
             container = names[0]
-        elif container not in names and container not in init_names:
+        elif container not in names + init_names + ephemeral:
             raise errors.bad_request(f"container {container} is not valid for pod {pod}")
         node = spec.get("nodeName")
         if not node:

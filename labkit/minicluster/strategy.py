@@ -71,6 +71,8 @@ def prepare_for_update(kind: str, obj: dict, old: dict, subresource: str | None)
     change the status): a plain update keeps the old list (namespace/strategy.go)."""
     if kind == "Namespace" and subresource is None:
         _keep_namespace_finalizers(obj, old)
+    if kind == "Pod" and subresource in (None, "ephemeralcontainers"):
+        _ephemeral_containers_only(obj, old, subresource)
     if subresource == "finalize":
         subresource = None  # otherwise like the main resource: status kept, spec free
     if kind in STATUS_SUBRESOURCE:
@@ -91,6 +93,24 @@ def prepare_for_update(kind: str, obj: dict, old: dict, subresource: str | None)
         if any(obj.get(f) != old.get(f) for f in spec_fields(kind)):
             gen += 1
         obj["metadata"]["generation"] = gen
+
+
+def _ephemeral_containers_only(obj: dict, old: dict, subresource) -> None:
+    """``spec.ephemeralContainers`` changes only through ``/ephemeralcontainers``, which in turn
+    changes nothing else (pkg/registry/core/pod/strategy.go podEphemeralContainersStrategy)."""
+    eph = (old.get("spec") or {}).get("ephemeralContainers")
+    if subresource == "ephemeralcontainers":
+        eph = (obj.get("spec") or {}).get("ephemeralContainers")
+        obj["spec"] = dict(old.get("spec") or {})
+        obj["metadata"] = _status_metadata(obj["metadata"], old["metadata"])
+        if "status" in old:
+            obj["status"] = old["status"]
+    if not isinstance(obj.get("spec"), dict):
+        return
+    if eph:
+        obj["spec"]["ephemeralContainers"] = eph
+    else:
+        obj["spec"].pop("ephemeralContainers", None)
 
 
 def _keep_namespace_finalizers(obj: dict, old: dict) -> None:

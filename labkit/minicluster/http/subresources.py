@@ -20,7 +20,7 @@ async def handle(h, verb, t, user):
     with h.cluster.lock:
         if t.rt.kind in POST_ONLY:
             return h.send_json(_review_or_binding(h, t, user), 201)
-        if sub in ("status", "finalize"):
+        if sub in ("status", "finalize", "ephemeralcontainers"):  # a part of the object
             return _status(h, verb, t, user)
         if sub == "scale":
             return _scale(h, verb, t, user)

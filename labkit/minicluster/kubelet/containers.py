@@ -51,7 +51,7 @@ class ContainerRecord:
     def __init__(self, spec: dict, kind: str):
         self.spec = spec
         self.name = spec.get("name", "")
-        self.kind = kind  # "init" or "regular"
+        self.kind = kind  # "init", "regular" or "ephemeral"
         self.sidecar = kind == "init" and spec.get("restartPolicy") == "Always"
         self.current: Instance | None = None
         self.previous: Instance | None = None
@@ -66,7 +66,8 @@ class ContainerRecord:
 
     @property
     def field_path(self) -> str:
-        return f"spec.{'initContainers' if self.kind == 'init' else 'containers'}{{{self.name}}}"
+        field = {"init": "initContainers", "ephemeral": "ephemeralContainers"}.get(self.kind, "containers")
+        return f"spec.{field}{{{self.name}}}"
 
     @property
     def running(self) -> bool:
@@ -76,7 +77,7 @@ class ContainerRecord:
     def is_ready(self) -> bool:
         """Ready as the API shows it: running, started, and (with a readiness probe) the probe
         has succeeded; a container without a readiness probe is ready once it runs."""
-        if not self.running or not self.started:
+        if not self.running or not self.started or self.kind == "ephemeral":
             return False
         return self.ready if "readinessProbe" in self.spec else True
 

@@ -44,7 +44,7 @@ class PodWorker:
                  "rng", "start_time", "sandbox_ready", "pod_ip", "volumes", "etc",
                  "mount_retry", "rejected", "deleting", "removed", "terminal_intent", "done",
                  "gen", "need_sync", "sync_timer", "pleg_timer", "pull_errors", "_waiting_before",
-                 "wakeups", "net", "hostname")
+                 "wakeups", "net", "hostname", "ephemeral_records")
 
     def __init__(self, kubelet, pod: dict):
         self.kubelet = kubelet
@@ -56,6 +56,7 @@ class PodWorker:
         # tuple is one shared object (an empty list is 56 bytes per pod)
         self.init_records = tuple(ContainerRecord(c, "init") for c in self.spec.get("initContainers") or ())
         self.regular_records = tuple(ContainerRecord(c, "regular") for c in self.spec.get("containers") or ())
+        self.ephemeral_records = ()  # kubectl debug adds them later (pods/ephemeralcontainers)
         self.rng = LazyRandom(kubelet.seed, self.uid)  # random.Random(f"{seed}/{uid}"), built on first use
         self.start_time = None
         self.sandbox_ready = False
@@ -83,12 +84,12 @@ class PodWorker:
     # -- small helpers ----------------------------------------------------------------------------
     @property
     def all_records(self):
-        return self.init_records + self.regular_records
+        return self.init_records + self.regular_records + self.ephemeral_records
 
     @property
     def records(self) -> dict:
         """Container records by name (built when asked: logs and exec look one up)."""
-        return {r.name: r for r in self.init_records + self.regular_records}
+        return {r.name: r for r in self.all_records}
 
     def regular_started(self) -> bool:
         return any(r.current is not None for r in self.regular_records)
@@ -355,6 +356,9 @@ class PodWorker:
             if not self._backoff_allows(rec):
                 continue
             yield from lifecycle.start_container(self, rec)
+        for rec in self.ephemeral_records:  # started once, never restarted
+            if rec.current is None and self._backoff_allows(rec):
+                yield from lifecycle.start_container(self, rec)
 
     def _probe_grace(self, rec) -> float:
         for kind in ("liveness", "startup"):
@@ -520,6 +524,10 @@ class PodWorker:
     # -- updates from the API -------------------------------------------------------------------
     def update(self, pod: dict) -> None:
         self.pod = without_status(pod)  # the status is read from the informer when needed
+        added = (pod["spec"].get("ephemeralContainers") or ())[len(self.ephemeral_records):]
+        if added and not self.deleting:
+            self.ephemeral_records += tuple(ContainerRecord(c, "ephemeral") for c in added)
+            self.trigger()
         if pod["metadata"].get("deletionTimestamp") and not self.deleting:
             self.deleting = True
             self.trigger()

@@ -216,6 +216,9 @@ def pod_status(worker, old_status: dict, now: float) -> dict:
     if worker.init_records:
         out["initContainerStatuses"] = [container_status(r, default_waiting) for r in worker.init_records]
     out["containerStatuses"] = [container_status(r, default_waiting) for r in worker.regular_records]
+    if worker.ephemeral_records:
+        out["ephemeralContainerStatuses"] = [container_status(r, "ContainerCreating")
+                                             for r in worker.ephemeral_records]
     if "qosClass" in (old_status or {}):
         out["qosClass"] = old_status["qosClass"]
     return out

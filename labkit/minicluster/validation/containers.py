@@ -345,6 +345,32 @@ def validate_containers(containers, volumes: set, path: str, grace) -> list[dict
     return out + _host_ports(containers, path)
 
 
+#: what an ephemeral container may not have (validateEphemeralContainers)
+EPHEMERAL_FORBIDDEN = ("ports", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle",
+                       "resources", "resizePolicy", "restartPolicy")
+
+
+def validate_ephemeral_containers(ephemeral, spec: dict, volumes: set, path: str) -> list[dict]:
+    """validateEphemeralContainers: common container rules, names unique across the whole
+    pod, no ports/probes/lifecycle/resources, ``targetContainerName`` naming a container."""
+    out = []
+    others = {(c or {}).get("name") for k in ("containers", "initContainers") for c in spec.get(k) or ()}
+    seen = set()
+    for i, c in enumerate(ephemeral or ()):
+        c, p = c or {}, f"{path}[{i}]"
+        out += validate_container_common(c, volumes, p)
+        if c.get("name") in others or c.get("name") in seen:
+            out.append(duplicate(f"{p}.name", c.get("name")))
+        seen.add(c.get("name"))
+        for f in EPHEMERAL_FORBIDDEN:
+            if c.get(f):
+                out.append(forbidden(f"{p}.{f}", "cannot be set for an Ephemeral Container"))
+        target = c.get("targetContainerName")
+        if target and target not in others:
+            out.append(not_found(f"{p}.targetContainerName", target))
+    return out
+
+
 def validate_init_containers(inits, containers, volumes: set, path: str, grace) -> list[dict]:
     """validateInitContainers: sidecars (restartPolicy: Always) may have probes; others not."""
     out = []

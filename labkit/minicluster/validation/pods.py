@@ -11,8 +11,8 @@ import orjson
 
 from ..admission.serviceaccount import is_token_volume
 from ..upstream import SERVICE_ACCOUNT_MOUNT_PATH
-from .containers import (validate_containers, validate_init_containers,
-                         validate_resource_name)
+from .containers import (validate_containers, validate_ephemeral_containers,
+                         validate_init_containers, validate_resource_name)
 from .fields import (Raw, duplicate, forbidden, go_value, invalid, not_supported, one_of, required)
 from .meta import (known_valid, remember_valid, validate_annotations, validate_label_name,
                    validate_label_selector, validate_labels, validate_object_meta,
@@ -375,6 +375,23 @@ def _spec_diff(old: dict, new: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _ephemeral_update(spec: dict, old_spec: dict) -> list[dict]:
+    """ValidatePodEphemeralContainersUpdate: ephemeral containers are only ever added."""
+    new, old = spec.get("ephemeralContainers") or [], old_spec.get("ephemeralContainers") or []
+    if new == old:
+        return []
+    by_name = {(c or {}).get("name"): c for c in new}
+    out = []
+    for c in old:
+        verb = "removed" if c.get("name") not in by_name else \
+            "changed" if by_name[c.get("name")] != c else None
+        if verb:
+            out.append(forbidden("spec.ephemeralContainers",
+                                 f'existing ephemeral containers "{c.get("name")}" may not be {verb}\n'))
+    volumes = {(v or {}).get("name") for v in spec.get("volumes") or ()}
+    return out + validate_ephemeral_containers(new, spec, volumes, "spec.ephemeralContainers")
+
+
 def validate_pod_update(new: dict, old: dict) -> list[dict]:
     """ValidatePodUpdate: only images, activeDeadlineSeconds, added tolerations (and
     terminationGracePeriodSeconds from negative to 1) may change in a pod's spec."""
@@ -400,7 +417,12 @@ def validate_pod_update(new: dict, old: dict) -> list[dict]:
                            "must not update from a positive integer to nil value"))
     out += _tolerations_only_added(spec.get("tolerations"), old_spec.get("tolerations"),
                                    "spec.tolerations")
+    out += _ephemeral_update(spec, old_spec)
     munged = dict(spec)
+    if old_spec.get("ephemeralContainers"):
+        munged["ephemeralContainers"] = old_spec["ephemeralContainers"]
+    else:
+        munged.pop("ephemeralContainers", None)
     for kind in ("containers", "initContainers"):
         if kind in munged:
             munged[kind] = [dict(c, image=(old_spec[kind][i] or {}).get("image"))
