@@ -114,7 +114,9 @@ class PodStreamHandler(tornado.websocket.WebSocketHandler):
         if self.session is not None:
             self.terminal = Terminal(self.session, tty=self.tty, greet=False)
             spec = self.cluster.api.get("pods", pod, ns)["spec"]
-            self.stdin_once = any(x["name"] == c and x.get("stdinOnce") for x in spec["containers"])
+            self.stdin_once = any(x["name"] == c and x.get("stdinOnce")
+                                  for k in ("containers", "initContainers", "ephemeralContainers")
+                                  for x in spec.get(k) or ())
         else:
             k.running_container(ns, pod, c)
             self.log_seen = len(k.logs(ns, pod, c))
@@ -156,8 +158,7 @@ class PodStreamHandler(tornado.websocket.WebSocketHandler):
     def _refuse_spdy(self):
         self._refuse(errors.bad_request(
             "unable to upgrade connection: labkit's API server streams exec and attach over "
-            "WebSocket only "
-            "(kubectl 1.30 or later, or the kubernetes Python client's stream())"))
+            "WebSocket only (kubectl 1.30 or later, or the kubernetes Python client's stream())"))
 
     # -- the stream ----------------------------------------------------------------------------
     def _send(self, channel: int, text: str) -> None:

@@ -333,8 +333,8 @@ class Kubelet:
         from ..images.shell.session import ShellSession
         w, rec = self.running_container(namespace, pod, container)
         proc = rec.current.process
-        if getattr(proc, "server", None) is not None or not getattr(getattr(proc, "shell", None),
-                                                                     "reads_terminal", False):
+        shell = getattr(proc, "shell", None)  # a ScriptProcess that has not become a server
+        if getattr(proc, "server", None) is not None or not getattr(shell, "reads_terminal", False):
             return None
         session = ShellSession.attached(proc)
         session.before_line = lambda: w.observe(self.now())
