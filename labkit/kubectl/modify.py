@@ -165,6 +165,39 @@ def cmd_scale(ctx, p):
         ctx.print(f"{printers.kind_prefix(rt)}/{obj['metadata']['name']} scaled{suffix}")
 
 
+@command("autoscale", Flag("min", INT, default=-1), Flag("max", INT, default=-1),
+         Flag("cpu-percent", INT, default=-1), Flag("name"), Flag("filename", LIST, "f"),
+         Flag("recursive", BOOL, "R"), Flag("dry-run", STR, default="none"), Flag("output", STR, "o"),
+         help="Auto-scale a deployment, replica set, stateful set, or replication controller")
+def cmd_autoscale(ctx, p):
+    """kubectl autoscale (pkg/cmd/autoscale): an autoscaling/v2 HPA named after its target,
+    ``--cpu-percent`` becoming a CPU utilization metric (without it the API server defaults
+    the target to 80 %)."""
+    lo, hi = p.get("min", -1), p.get("max", -1)
+    if hi < 1:
+        raise KubectlError(f"--max=MAXPODS is required and must be at least 1, max: {hi}")
+    if hi < lo:
+        raise KubectlError(f"--max=MAXPODS must be larger or equal to --min=MINPODS, max: {hi}, min: {lo}")
+    dry = dry_run_mode(p)
+    for rt, obj in _objects(ctx, p, "autoscale"):
+        if rt.kind not in ("Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"):
+            raise KubectlError(f"cannot autoscale a {rt.kind}: {rt.kind} is not scalable")
+        spec = {"scaleTargetRef": {"apiVersion": rt.api_version, "kind": rt.kind,
+                                   "name": obj["metadata"]["name"]}, "maxReplicas": hi}
+        if lo > 0:
+            spec["minReplicas"] = lo
+        if p.get("cpu-percent", -1) >= 0:
+            spec["metrics"] = [{"type": "Resource", "resource": {"name": "cpu", "target": {
+                "type": "Utilization", "averageUtilization": p.get("cpu-percent")}}}]
+        hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+               "metadata": {"name": p.get("name") or obj["metadata"]["name"]}, "spec": spec}
+        if dry != "client":
+            hpa = ctx.api.create("horizontalpodautoscalers", hpa, obj["metadata"].get("namespace"),
+                                 dry_run=dry == "server")
+        suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(dry, "")
+        ctx.print(f"horizontalpodautoscaler.autoscaling/{hpa['metadata']['name']} autoscaled{suffix}")
+
+
 # -- label and annotate ---------------------------------------------------------------------------
 
 def _split_changes(args: list[str], what: str) -> tuple[list[str], dict, list[str]]:

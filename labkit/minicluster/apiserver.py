@@ -227,9 +227,9 @@ class APIServer:
                 meta["name"] = f"{meta['generateName']}{self.random_suffix()}"
 
     # -- read -------------------------------------------------------------------------------
-    def get(self, resource, name, namespace=None, user=ADMIN) -> dict:
+    def get(self, resource, name, namespace=None, user=ADMIN, subresource=None) -> dict:
         rt = self.resource(resource)
-        self._authorize(user, "get", rt, namespace if rt.namespaced else None, name)
+        self._authorize(user, "get", rt, namespace if rt.namespaced else None, name, subresource)
         kv = self.store.get(self.key(rt, namespace or "default", name))
         if kv is None:
             raise errors.not_found(rt.plural, name, rt.group)

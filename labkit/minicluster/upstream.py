@@ -63,6 +63,15 @@ CRONJOB_TOO_MANY_MISSED = 100
 CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 CRONJOB_SUCCESSFUL_JOBS_HISTORY_LIMIT = 3  # pkg/apis/batch/v1/defaults.go
 CRONJOB_FAILED_JOBS_HISTORY_LIMIT = 1
+# HorizontalPodAutoscaler: pkg/controller/podautoscaler/horizontal.go, replica_calculator.go and
+# the kube-controller-manager flags (cmd/kube-controller-manager/app/options/hpacontroller.go)
+HPA_SYNC_PERIOD_SECONDS = 15  # --horizontal-pod-autoscaler-sync-period
+HPA_TOLERANCE = 0.1  # --horizontal-pod-autoscaler-tolerance: no change within +-10 %
+HPA_DOWNSCALE_STABILIZATION_SECONDS = 300  # --horizontal-pod-autoscaler-downscale-stabilization
+HPA_CPU_INITIALIZATION_PERIOD_SECONDS = 300  # --horizontal-pod-autoscaler-cpu-initialization-period
+HPA_INITIAL_READINESS_DELAY_SECONDS = 30  # --horizontal-pod-autoscaler-initial-readiness-delay
+HPA_SCALE_UP_LIMIT_FACTOR = 2.0  # scaleUpLimitFactor: without behavior, at most double...
+HPA_SCALE_UP_LIMIT_MINIMUM = 4.0  # scaleUpLimitMinimum: ...or 4, whichever is more
 
 # --- scheduler ---
 # kube-scheduler with Kubernetes v1.33 semantics (release-1.33 branch). Paths are relative to

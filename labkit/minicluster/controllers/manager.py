@@ -24,6 +24,7 @@ CONTROLLERS: list[tuple[str, str]] = [
     ("daemonset", ".daemonset:DaemonSetController"),
     ("job", ".job:JobController"),
     ("cronjob", ".cronjob:CronJobController"),
+    ("horizontalpodautoscaling", ".podautoscaler:HorizontalController"),
     ("ttlafterfinished", ".ttlafterfinished:TTLAfterFinishedController"),
     ("endpoints", ".endpoints:EndpointsController"),
     ("endpointslice", ".endpointslice:EndpointSliceController"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import errors
 from ..objects import clone
+from ..scale import scale_of
 
 #: kinds that are actions (POST-only, never stored)
 POST_ONLY = {"Binding", "SelfSubjectAccessReview", "SubjectAccessReview", "SelfSubjectReview"}
@@ -104,23 +105,6 @@ def _status(h, verb, t, user):
         raise errors.method_not_allowed("the server does not allow this method on the requested resource")
     h.server.after_write()
     return h.send_json(obj)
-
-
-def scale_of(obj) -> dict:
-    """The autoscaling/v1 Scale view of a Deployment/ReplicaSet/StatefulSet/RC."""
-    from ..selectors import from_label_selector, selector_from_map
-    m = obj["metadata"]
-    sel = obj["spec"].get("selector")
-    if obj["kind"] == "ReplicationController":
-        selector = str(selector_from_map(sel))
-    else:
-        selector = str(from_label_selector(sel)) if sel else ""
-    return {"kind": "Scale", "apiVersion": "autoscaling/v1",
-            "metadata": {"name": m["name"], "namespace": m.get("namespace"), "uid": m["uid"],
-                         "resourceVersion": m["resourceVersion"],
-                         "creationTimestamp": m["creationTimestamp"]},
-            "spec": {"replicas": obj["spec"].get("replicas", 0)},
-            "status": {"replicas": (obj.get("status") or {}).get("replicas", 0), "selector": selector}}
 
 
 def _scale(h, verb, t, user):
