@@ -53,6 +53,10 @@ class APIServer:
         self._trace = None
         self._memo = (None, None)
         self.requests = 0
+        #: Resources computed when asked instead of stored, by type: ``{rt: storage}`` with
+        #: ``storage.get(name, namespace)`` and ``storage.list(namespace, labels, fields)``.
+        #: Add-ons behind the aggregation layer register here (:mod:`.metrics_server`).
+        self.computed: dict = {}
         #: Audit backends: callables ``(user, verb, resource_type, namespace, name, subresource)``
         #: told of every request once it is authenticated (kube-apiserver's audit log, stage
         #: RequestReceived); :mod:`labkit.viz.recorder` uses it to say who wrote what.
@@ -124,6 +128,8 @@ class APIServer:
             raise errors.forbidden(user.name, verb, rt.plural, rt.group, name,
                                    namespace if rt.namespaced else None, reason, subresource or "")
         self._stage("authorization", f"allowed: {reason}")
+        if rt in self.computed and verb not in rt.verbs:  # authorized, but no such REST verb
+            raise errors.method_not_supported(rt.plural, rt.group, verb)
 
     @staticmethod
     def _decode_stage(rt, fn, *args):
@@ -133,7 +139,7 @@ class APIServer:
             return fn(*args)
         except (TypeError, AttributeError, KeyError, ValueError, IndexError) as e:
             raise errors.bad_request(f'{rt.kind} in version "{rt.version}" cannot be handled as a '
-                                     f'{rt.kind}: {_describe_type_error(e)}') from None
+                                     f'{rt.kind}: {errors.describe_type_error(e)}') from None
 
     def _namespace_for(self, rt, obj, namespace):
         meta = obj["metadata"]
@@ -230,6 +236,8 @@ class APIServer:
     def get(self, resource, name, namespace=None, user=ADMIN, subresource=None) -> dict:
         rt = self.resource(resource)
         self._authorize(user, "get", rt, namespace if rt.namespaced else None, name, subresource)
+        if rt in self.computed:
+            return self.computed[rt].get(name, namespace or "default")
         kv = self.store.get(self.key(rt, namespace or "default", name))
         if kv is None:
             raise errors.not_found(rt.plural, name, rt.group)
@@ -242,6 +250,8 @@ class APIServer:
         self._authorize(user, "list", rt, ns)
         sel = self._label_selector(label_selector)
         fsel = parse_field_selector(field_selector, rt.kind)
+        if rt in self.computed:
+            return self.computed[rt].list(ns, sel, fsel)
         start_key, revision = None, None
         if continue_:
             start_key, revision = self._decode_continue(continue_)
@@ -577,18 +587,6 @@ class APIServer:
         new = self.store.update(kv.key, dumps(pod), kv.mod_revision)
         pod["metadata"]["resourceVersion"] = str(new.mod_revision)
         return pod
-
-
-def _describe_type_error(e: Exception) -> str:
-    text = str(e)
-    if isinstance(e, AttributeError) and "object has no attribute" in text:
-        found = text.split("'")[1] if "'" in text else "value"
-        return f"json: cannot unmarshal {_JSON_NAMES.get(found, found)} into an object field"
-    return f"json: {text}"
-
-
-_JSON_NAMES = {"str": "string", "int": "number", "float": "number", "list": "array",
-               "NoneType": "null", "bool": "bool"}
 
 
 def _add_seconds(clock, seconds) -> str:

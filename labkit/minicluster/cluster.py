@@ -13,6 +13,7 @@ What is inside, and how it maps to a real cluster:
 ``scheduler``          kube-scheduler: binds pending pods to nodes
 ``controllers``        kube-controller-manager: Deployment, ReplicaSet, Node, GC...
 ``kubelets``           one kubelet per node, running simulated containers
+``metrics_server``     the metrics-server add-on: ``kubectl top``, the HPA (:mod:`.metrics_server`)
 ``loop`` / ``clock``   virtual time: nothing happens until you run the loop
 =====================  ===============================================================
 
@@ -84,7 +85,8 @@ class MiniCluster(ClusterClient):
 
     def __init__(self, nodes=3, seed: int = 0, node_cpu="4", node_memory="8Gi", max_pods=110,
                  events: bool = True, start: float = EPOCH, node_labels=None, _store=None,
-                 settle: bool = True, scheduler: bool = True, controllers=None):
+                 settle: bool = True, scheduler: bool = True, controllers=None,
+                 metrics_server: bool = True):
         _tune_gc()
         self.seed = seed
         self.lock = threading.RLock()  # the HTTP server's thread and the notebook share the cluster
@@ -103,8 +105,8 @@ class MiniCluster(ClusterClient):
         self.node_defaults = {"cpu": str(node_cpu), "memory": str(node_memory),
                               "pods": str(max_pods)}
         if _store is None:
-            self._bootstrap()
-        self._start_components(scheduler, controllers)
+            self._bootstrap(metrics_server)
+        self._start_components(scheduler, controllers, metrics_server)
         self.kubelets = {}
         names = nodes if isinstance(nodes, (list, tuple)) else \
             [f"node-{i}" for i in range(1, int(nodes) + 1)]
@@ -115,7 +117,7 @@ class MiniCluster(ClusterClient):
             self.settle()
 
     # -- assembly ---------------------------------------------------------------------------
-    def _bootstrap(self) -> None:
+    def _bootstrap(self, metrics_server: bool) -> None:
         for ns in SYSTEM_NAMESPACES:
             self.api.create("namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                            "metadata": {"name": ns}})
@@ -123,11 +125,16 @@ class MiniCluster(ClusterClient):
         rbac.bootstrap_policy(self.api)
         from .controllers.persistentvolume_provisioner import install_default_storage
         install_default_storage(self.api)  # kind's default StorageClass "standard"
+        if metrics_server:
+            from .metrics_server import install_policy
+            install_policy(self.api)  # the add-on's ClusterRole, aggregated into view/edit/admin
 
-    def _start_components(self, scheduler: bool, controllers) -> None:
+    def _start_components(self, scheduler: bool, controllers, metrics_server: bool) -> None:
         """Start the control plane. ``scheduler=False`` or a restricted ``controllers`` list
         make a cluster with parts missing: a lesson in what each part does (without a
-        scheduler, every pod stays Pending)."""
+        scheduler, every pod stays Pending). ``metrics_server=True`` (the default, as on
+        managed clusters and the minikube add-on) serves ``metrics.k8s.io``; without it,
+        ``kubectl top`` says the Metrics API is not available."""
         from . import rbac
         self.api.authorizer = rbac.Authorizer(self.api)
         from .controllers.manager import ControllerManager
@@ -138,6 +145,10 @@ class MiniCluster(ClusterClient):
         if scheduler:
             from .scheduler import Scheduler
             self.scheduler = Scheduler(self.ctx)
+        self.metrics_server = None
+        if metrics_server:
+            from .metrics_server import MetricsServer
+            self.metrics_server = MetricsServer(self.ctx)
 
     def _compact(self) -> None:
         """kube-apiserver asks etcd to compact every 5 minutes, keeping the last interval."""
@@ -340,7 +351,8 @@ class MiniCluster(ClusterClient):
         """Save the cluster's state, like ``etcdctl snapshot save``; returns the bytes."""
         data = dumps({"store": self.store.snapshot().decode(), "time": self.clock.now(),
                       "seed": self.seed, "nodes": sorted(self.kubelets),
-                      "node_defaults": self.node_defaults})
+                      "node_defaults": self.node_defaults,
+                      "metrics_server": self.metrics_server is not None})
         if path is not None:
             with open(path, "wb") as f:
                 f.write(data)
@@ -358,7 +370,8 @@ class MiniCluster(ClusterClient):
         d = doc["node_defaults"]
         return cls(nodes=doc["nodes"], seed=doc["seed"] if seed is None else seed,
                    node_cpu=d["cpu"], node_memory=d["memory"], max_pods=d["pods"],
-                   start=doc["time"], _store=store)
+                   start=doc["time"], _store=store,
+                   metrics_server=doc.get("metrics_server", True))
 
     def as_user(self, name: str, groups=()) -> UserInfo:
         """A :class:`UserInfo` for RBAC experiments (``api.list(..., user=c.as_user("jane"))``)."""

@@ -108,6 +108,17 @@ def method_not_allowed(message: str) -> ApiError:
     return ApiError(status(405, "MethodNotAllowed", message))
 
 
+def method_not_supported(resource: str, group: str, verb: str) -> ApiError:
+    """A verb the resource's storage does not implement. A watch reaches the list handler,
+    which answers MethodNotSupported (apimachinery errors.NewMethodNotSupported); other verbs
+    have no route at all, and the generic 405 comes back."""
+    if verb != "watch":
+        return method_not_allowed("the server does not allow this method on the requested resource")
+    return ApiError(status(405, "MethodNotAllowed", f'watch is not supported on resources of kind '
+                                                    f'"{_qualified(resource, group)}"',
+                           _details(None, group, resource)))
+
+
 def unsupported_media(message: str) -> ApiError:
     return ApiError(status(415, "UnsupportedMediaType", message))
 
@@ -132,3 +143,16 @@ def no_kind_match(kind: str, group: str, version: str) -> ApiError:
     gv = f"{group}/{version}" if group else version
     msg = (f'no matches for kind "{kind}" in version "{gv}"')
     return ApiError(status(404, "NotFound", msg))
+
+
+def describe_type_error(e: Exception) -> str:
+    """A Python type error in a request body, worded like Go's JSON decoder."""
+    text = str(e)
+    if isinstance(e, AttributeError) and "object has no attribute" in text:
+        found = text.split("'")[1] if "'" in text else "value"
+        return f"json: cannot unmarshal {_JSON_NAMES.get(found, found)} into an object field"
+    return f"json: {text}"
+
+
+_JSON_NAMES = {"str": "string", "int": "number", "float": "number", "list": "array",
+               "NoneType": "null", "bool": "bool"}

@@ -116,6 +116,13 @@ _BUILTIN = [
        verbs=["create"]),
 ]
 
+#: The resource metrics API, served by the metrics-server add-on through the API server's
+#: aggregation layer (its APIService ``v1beta1.metrics.k8s.io``). Not built in: a cluster serves
+#: it only with metrics-server installed (:mod:`.metrics_server`). metrics-server's storages
+#: implement get and list only (metrics-server pkg/api/pod.go, node.go).
+POD_METRICS = _r("metrics.k8s.io", "v1beta1", "PodMetrics", "pods", True, verbs=["get", "list"])
+NODE_METRICS = _r("metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", False, verbs=["get", "list"])
+
 #: Group/versions Kubernetes used to serve and removed, with the release that removed them.
 #: A manifest using one gets "no matches for kind" (docs: deprecation-guide).
 REMOVED_VERSIONS = {
@@ -156,6 +163,10 @@ class Registry:
             self._by_name.setdefault(alias.lower(), t)
             self._by_name[f"{alias.lower()}.{t.group}"] = t
             self._by_name[f"{alias.lower()}.{t.version}.{t.group}"] = t
+
+    def extended(self, types) -> "Registry":
+        """A copy that also serves ``types`` (an add-on's API group, such as metrics.k8s.io)."""
+        return Registry([*self._types, *types])
 
     def all(self) -> list[ResourceType]:
         return list(self._types)

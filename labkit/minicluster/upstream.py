@@ -195,3 +195,13 @@ NODE_STATUS_MAX_NAMES_PER_IMAGE = 5
 CONTAINER_RUNTIME_VERSION = "containerd://2.1.1"  # kind node image for v1.33.1
 NODE_OS_IMAGE = "Debian GNU/Linux 12 (bookworm)"
 NODE_KERNEL_VERSION = "6.8.0-59-generic"
+
+# --- metrics-server (kubernetes-sigs/metrics-server) and kubectl top ---
+# manifests/base/deployment.yaml runs it with --metric-resolution=15s (the flag's own default,
+# cmd/metrics-server/app/options/options.go, is 60 s): one kubelet scrape every 15 s
+METRIC_RESOLUTION_SECONDS = 15
+# pkg/storage/pod.go freshContainerMinMetricsResolution: a container started 10-15 s before a
+# scrape gets its start (CPU 0) as the earlier sample; one started more recently has no rate yet
+FRESH_CONTAINER_MIN_SECONDS = 10
+# kubectl pkg/cmd/top/top_pod.go metricsCreationDelay: older pods without metrics are an error
+METRICS_CREATION_DELAY_SECONDS = 120

@@ -8,6 +8,7 @@ table, ``NAME`` and ``CREATED AT`` (k8s.io/apiserver/pkg/registry/rest/table.go)
 from __future__ import annotations
 
 from ..formatting import canonical_quantity, format_label_selector, format_labels, since
+from ..formatting import sum_quantities
 from ..formatting import parse_quantity, quantity_format, rfc3339, parse_time
 
 ROLE_PREFIX, ROLE_LABEL = "node-role.kubernetes.io/", "kubernetes.io/role"
@@ -365,6 +366,23 @@ def rolebinding(rb: dict, now) -> list:
             ", ".join(users), ", ".join(groups), ", ".join(sas)]
 
 
+# -- the metrics API (metrics-server pkg/api/table.go) ------------------------------------------
+
+METRICS = [("Name", "string", "name", 0), ("cpu", "string", "quantity", 0),
+           ("memory", "string", "quantity", 0), ("Window", "string", "duration", 0)]
+
+
+def metrics(obj: dict, now) -> list:
+    """A PodMetrics row adds up its containers' usage (``Quantity.Add``)."""
+    usages = [c.get("usage") or {} for c in obj.get("containers") or ()] \
+        if "containers" in obj else [obj.get("usage") or {}]
+    cells = [_name(obj)]
+    for res in ("cpu", "memory"):
+        total, fmt = sum_quantities(u.get(res) for u in usages)
+        cells.append(canonical_quantity(total, fmt))
+    return cells + [obj.get("window", "")]
+
+
 DEFAULT = [("Name", "string", "name", 0), ("Created At", "date", "", 0)]
 
 
@@ -396,4 +414,6 @@ PRINTERS = {
     "Lease": (_simple(("Holder", "string", "", 0)), lease),
     "RoleBinding": (ROLEBINDING, rolebinding),
     "ClusterRoleBinding": (ROLEBINDING, rolebinding),
+    "PodMetrics": (METRICS, metrics),
+    "NodeMetrics": (METRICS, metrics),
 }

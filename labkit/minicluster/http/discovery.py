@@ -61,7 +61,8 @@ GROUP_PRIORITY = {"": 18000, "apps": 17800, "events.k8s.io": 17750, "authenticat
                   "admissionregistration.k8s.io": 16700, "apiextensions.k8s.io": 16700,
                   "scheduling.k8s.io": 16600, "coordination.k8s.io": 16500, "node.k8s.io": 16300,
                   "discovery.k8s.io": 16200, "flowcontrol.apiserver.k8s.io": 16100,
-                  "resource.k8s.io": 15900}
+                  "resource.k8s.io": 15900,
+                  "metrics.k8s.io": 100}  # metrics-server's manifests/base/apiservice.yaml
 #: versionPriority of the versions that share a group with another one
 VERSION_PRIORITY = {("autoscaling", "v2"): 30, ("autoscaling", "v1"): 15}
 

@@ -111,7 +111,7 @@ class KubeHandler(tornado.web.RequestHandler):
                 return
             if path.startswith("/openapi"):
                 return self._openapi(path)
-            target = paths.parse(path)
+            target = paths.parse(path, self.api.registry)
             if target.subresource or (target.rt.kind in subresources.POST_ONLY and verb == "POST"):
                 return await subresources.handle(self, verb, target, user)
             if verb == "GET" and (target.watch_prefix or self.q("watch") in ("1", "true")):
@@ -269,30 +269,31 @@ class KubeHandler(tornado.web.RequestHandler):
     def _discovery(self, path) -> bool:
         accept = self.request.headers.get("Accept", "")
         aggregated = "as=APIGroupDiscoveryList" in accept
+        reg = self.api.registry  # with the groups of installed add-ons (metrics.k8s.io)
         if path == "/api":
             if aggregated:
-                self._send_aggregated(discovery.aggregated(legacy=True))
+                self._send_aggregated(discovery.aggregated(legacy=True, registry=reg))
             else:
                 self.send_json(discovery.api_versions())
             return True
         if path == "/apis":
             if aggregated:
-                self._send_aggregated(discovery.aggregated(legacy=False))
+                self._send_aggregated(discovery.aggregated(legacy=False, registry=reg))
             else:
-                self.send_json(discovery.api_group_list())
+                self.send_json(discovery.api_group_list(reg))
             return True
         parts = path.strip("/").split("/")
         if parts == ["api", "v1"]:
-            self.send_json(discovery.resource_list("", "v1"))
+            self.send_json(discovery.resource_list("", "v1", reg))
             return True
         if parts[0] == "apis" and len(parts) == 2:
-            doc = discovery.api_group(parts[1])
+            doc = discovery.api_group(parts[1], reg)
             if doc is None:
                 raise errors.no_route()
             self.send_json(doc)
             return True
         if parts[0] == "apis" and len(parts) == 3:
-            doc = discovery.resource_list(parts[1], parts[2])
+            doc = discovery.resource_list(parts[1], parts[2], reg)
             if doc is None:
                 raise errors.no_route()
             self.send_json(doc)

@@ -8,7 +8,7 @@ One :class:`Kubelet` per node. It authenticates as ``system:node:<name>`` and:
 - watches the pods bound to its node and runs each through a :class:`~.podworker.PodWorker`
   (pull images, start containers, probe them, restart them, report their status);
 - serves what ``kubectl logs`` and ``kubectl exec`` ask for, and the resource usage that
-  metrics-server collects (:meth:`Kubelet.pod_stats`).
+  metrics-server collects (:mod:`.stats`).
 
 ``stop()``/``resume()`` are fault injection: a stopped kubelet neither heartbeats nor reports,
 while its containers keep running (as when the kubelet process dies on a real node).
@@ -30,6 +30,7 @@ from .rng import LazyRandom
 from .logs import container_logs
 from .podnet import IPAllocator, node_index
 from .podworker import PodWorker
+from .stats import container_samples, node_sample
 
 #: KubeletConfiguration syncFrequency (1m): periodic pod sync, when mounted ConfigMaps update
 POD_SYNC_SECONDS = 60
@@ -357,22 +358,16 @@ class Kubelet:
                 if r.current is not None and r.current.running and r.current.process is not None]
 
     def pod_stats(self) -> list[dict]:
-        """Resource usage of running pods (the kubelet's /stats/summary, for metrics-server):
+        """Resource usage of running pods now (see :mod:`.stats`, what metrics-server reads):
         ``[{"namespace", "name", "uid", "containers": [{"name", "cpu", "memory"}]}]`` with CPU
         in millicores and memory in bytes."""
         now = self.now()
         out = []
         for key in sorted(self.workers):
             w = self.workers[key]
-            if w.done or not w.sandbox_ready:
-                continue
             w.observe(now)
-            cs = []
-            for rec in w.all_records:
-                inst = rec.current
-                if inst is not None and inst.running and inst.process is not None:
-                    cs.append({"name": rec.name, "cpu": inst.process.cpu_millicores(now),
-                               "memory": inst.process.memory_bytes(now)})
+            cs = [{"name": c.name, "cpu": c.cpu, "memory": c.memory}
+                  for c in container_samples(w, now)]
             if cs:
                 meta = w.pod["metadata"]
                 out.append({"namespace": meta["namespace"], "name": meta["name"], "uid": w.uid,
@@ -380,14 +375,9 @@ class Kubelet:
         return out
 
     def node_usage(self) -> dict:
-        """Node-level usage: pods' sum plus the system's own (kubelet, containerd, OS)."""
-        cpu = 60
-        mem = 420 * 1024 * 1024
-        for p in self.pod_stats():
-            for c in p["containers"]:
-                cpu += c["cpu"]
-                mem += c["memory"]
-        return {"cpu": cpu, "memory": mem}
+        """Node-level usage now: pods' sum plus the system's own (kubelet, containerd, OS)."""
+        cpu, memory = node_sample(self, self.now())
+        return {"cpu": cpu, "memory": memory}
 
 
 class _Dispatcher:

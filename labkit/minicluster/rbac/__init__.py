@@ -120,4 +120,24 @@ def bootstrap_policy(api) -> None:
                 raise
 
 
-__all__ = ["Authorizer", "can_i", "bootstrap_policy", "bootstrap_objects"]
+def add_cluster_role(api, role: dict) -> None:
+    """Create an add-on's ClusterRole (if absent), then fold its rules into the aggregated
+    roles whose selectors pick it, as the clusterrole-aggregation controller does
+    (pkg/controller/clusterroleaggregation): ``view`` lists what every role labelled
+    ``aggregate-to-view`` grants."""
+    from ..errors import ApiError
+    try:
+        api.create("clusterroles", role)
+    except ApiError as e:
+        if e.code != 409:
+            raise
+    roles = {r["metadata"]["name"]: r for r in api.list("clusterroles")["items"]}
+    cache: dict = {}
+    for name, r in sorted(roles.items()):
+        if "aggregationRule" in r:
+            rules = aggregated_rules(roles, name, cache)
+            if rules != r.get("rules"):
+                api.update("clusterroles", dict(r, rules=rules))
+
+
+__all__ = ["Authorizer", "can_i", "bootstrap_policy", "bootstrap_objects", "add_cluster_role"]
