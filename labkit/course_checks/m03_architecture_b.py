@@ -114,6 +114,20 @@ quiz("m03-node-failure", {
 }, "statements", 2, NB4, "Node failure: true or false?")
 
 
+quiz("m03-hpa", {
+    "4 pods at 100 % CPU of their request, with a 50 % target: the HPA asks for 8 pods":
+        ("true", "ceil(4 x 100 / 50)"),
+    "A pod without a CPU request can still be autoscaled on CPU utilization":
+        ("false", "utilization is a percentage of what?"),
+    "A utilization of 54 % against a 50 % target changes the replica count":
+        ("false", "54 / 50 = 1.08: is that outside the 10 % tolerance?"),
+    "When the load stops, the HPA removes the extra pods at its next 15 s sync":
+        ("false", "look at the plot: how long after the load stopped did replicas fall?"),
+    "The HPA changes the Deployment through its scale subresource, and the Deployment's "
+    "ReplicaSet controller then creates or deletes the pods":
+        ("true", "controllers coordinate only through the API"),
+}, "statements", 2, NB4, "How does the HPA decide?")
+
 # -- 05 kubelet, runtime, kube-proxy -----------------------------------------------------------
 
 CREATION = ["kubectl sends the Deployment to the API server",

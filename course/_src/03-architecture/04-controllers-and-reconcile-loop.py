@@ -12,7 +12,8 @@
 # 3. read a reconcile loop from the cluster's own records: who did what, at which time, after
 #    a pod is killed;
 # 4. write a tiny controller of your own and check that it converges and is idempotent;
-# 5. say what happens when a node fails, and what Kubernetes does *not* do (create a node).
+# 5. say what happens when a node fails, and what Kubernetes does *not* do (create a node);
+# 6. predict what a HorizontalPodAutoscaler does with a measured CPU load.
 
 # %% tags=["parameters"]
 SOLUTIONS = False
@@ -344,6 +345,149 @@ node_failure
 check("m03-node-failure")
 
 # %% [markdown]
+# ## A controller that reads metrics: the HorizontalPodAutoscaler
+#
+# Every controller so far compared two things stored in the API (a ReplicaSet's `replicas`
+# and its pods). The **HorizontalPodAutoscaler** (HPA) controller compares a *measurement*
+# with a target: every **15 s** it reads the CPU use of a workload's pods from the metrics API
+# (served by the **metrics-server** add-on, which collects it from the kubelets) and sets the
+# workload's `replicas` through its `/scale` subresource:
+#
+# $$\text{desiredReplicas} = \left\lceil \text{currentReplicas} \times
+#   \frac{\text{current utilization}}{\text{target utilization}} \right\rceil$$
+#
+# Utilization is CPU use as a **percentage of the pods' CPU request**, so a pod without a
+# request cannot be autoscaled on it. Three rules keep the loop calm: a ratio within
+# **10 %** of the target changes nothing; one step may at most double the replicas (or go to
+# 4); and a scale-*down* waits until the recommendations have stayed low for **5 minutes**
+# (scale-ups are immediate). `spec.behavior` can tune each direction.
+#
+# The Kubernetes walkthrough's example: `php-apache` answers each request with a burst of CPU.
+
+# %%
+PHP_APACHE = """
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: php-apache
+spec:
+  selector:
+    matchLabels:
+      run: php-apache
+  template:
+    metadata:
+      labels:
+        run: php-apache
+    spec:
+      containers:
+      - name: php-apache
+        image: registry.k8s.io/hpa-example
+        ports:
+        - containerPort: 80
+        resources:
+          limits:
+            cpu: 500m
+          requests:
+            cpu: 200m
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: php-apache
+  labels:
+    run: php-apache
+spec:
+  ports:
+  - port: 80
+  selector:
+    run: php-apache
+"""
+cluster.apply(PHP_APACHE)
+cluster.wait_for(lambda c: c.get("deployments", "php-apache")["status"].get("readyReplicas") == 1)
+print(cluster.kubectl("autoscale deployment php-apache --cpu-percent=50 --min=1 --max=10"))
+
+# %% [markdown]
+# Now a load generator: a busybox pod that requests the Service in a loop. We let the load
+# run for 3 minutes, stop it, and watch 8 more minutes, reading the HPA's status every
+# sync period (on the mini cluster, these 11 virtual minutes take a few seconds).
+
+# %%
+LOAD = ["run", "load-generator", "--image=busybox:1.28", "--restart=Never", "--",
+        "/bin/sh", "-c", "while sleep 0.01; do wget -q -O- http://php-apache; done"]
+print(cluster.kubectl(LOAD))
+rows = []
+for step in range(1, 45):
+    cluster.run(15)
+    if step == 12:
+        print(cluster.kubectl("get hpa php-apache"))
+        cluster.kubectl("delete pod load-generator --wait=false")
+    status = cluster.get("horizontalpodautoscalers", "php-apache").get("status") or {}
+    current = (status.get("currentMetrics") or [{}])[0].get("resource", {}).get("current", {})
+    rows.append({"second": 15 * step, "load": step < 12,
+                 "CPU (% of request)": current.get("averageUtilization"),
+                 "replicas": cluster.get("deployments", "php-apache")["spec"]["replicas"]})
+hpa_run = pd.DataFrame(rows).set_index("second")
+hpa_run[hpa_run["replicas"].diff() != 0]
+
+# %%
+import matplotlib.pyplot as plt
+
+with viz.figures.style():
+    fig, ax = plt.subplots(figsize=(7, 3))
+    hpa_run["replicas"].plot(ax=ax, drawstyle="steps-post", label="replicas")
+    ax.axvline(12 * 15, color="grey", linestyle=":", label="load stopped")
+    ax.set_xlabel("virtual seconds")
+    ax.set_ylabel("replicas")
+    ax.legend()
+viz.figure(fig, "php-apache replicas set by the HPA")
+
+# %% [markdown]
+# Read the table row by row:
+#
+# * at 15 s the HPA has no number yet: metrics-server reports a new pod only once it has two
+#   samples of it (`kubectl get hpa` shows `<unknown>/50%`);
+# * at 30 s the pod runs at 250 % of its request: the formula asks for ceil(1 × 250 / 50) = 5,
+#   the rate limit allows max(2 × 1, 4) = 4;
+# * at 45 s the three new pods have no metrics yet; on a scale-up the HPA counts them as idle,
+#   which gives a cautious 5;
+# * once every pod reports, the load spreads and the Deployment reaches 10 (the maximum):
+#   utilization settles near 56 %, within 10 % of the target, so nothing changes;
+# * the load stops at 180 s and CPU falls to 0 %, yet the replicas stay: each scale-down takes
+#   the *highest* recommendation of the last 5 minutes, and the metrics lag the load by up to
+#   half a minute (a 15 s scrape of a 15 s CPU window), so the syncs just after the stop still
+#   asked for 10, then 9. Only at 525 s, 5 minutes after those, does the Deployment shrink: to
+#   9, then to 1.
+#
+# `kubectl describe hpa` lists the conditions and the events behind each decision:
+
+# %%
+print(cluster.kubectl("describe hpa php-apache"))
+
+# %% [markdown]
+# On a real cluster, install metrics-server first (kind has none): without it the HPA shows
+# `<unknown>` targets and the event `FailedGetResourceMetric`.
+#
+# ### Exercise 5 (2 points): how does the HPA decide?
+
+# %%
+hpa_quiz = widgets.Classify(
+    "m03-hpa",
+    "True or false?",
+    items=["4 pods at 100 % CPU of their request, with a 50 % target: the HPA asks for 8 pods",
+           "A pod without a CPU request can still be autoscaled on CPU utilization",
+           "A utilization of 54 % against a 50 % target changes the replica count",
+           "When the load stops, the HPA removes the extra pods at its next 15 s sync",
+           "The HPA changes the Deployment through its scale subresource, and the Deployment's "
+           "ReplicaSet controller then creates or deletes the pods"],
+    buckets=["true", "false"],
+)
+solve("m03-hpa")
+hpa_quiz
+
+# %%
+check("m03-hpa")
+
+# %% [markdown]
 # ## Summary
 #
 # * Kubernetes is declarative: you store the desired state (`spec`); controllers observe the
@@ -355,6 +499,8 @@ check("m03-node-failure")
 #   scheduler binds them; the kubelet runs them. They coordinate only through the API server.
 # * A failed node becomes NotReady after ~50 s; its pods are evicted after a 300 s toleration
 #   and recreated elsewhere. New machines come from outside Kubernetes (cluster autoscaler).
+# * The HorizontalPodAutoscaler is a controller too: every 15 s it compares measured CPU (from
+#   metrics-server) with a target and sets `replicas`; scale-downs wait 5 minutes.
 #
 # **Go further on a real cluster.** On kind: `kubectl get pods -w` in one terminal and
 # `kubectl delete pod <one of web's pods>` in another; then
