@@ -8,6 +8,7 @@ Eviction subresource (``kubectl drain`` evicts rather than deletes), watch event
 (``explain``, ``apply``), propagation policies (``delete --cascade``).
 """
 import json
+import re
 import threading
 import time
 
@@ -286,3 +287,62 @@ def test_service_and_pod_proxy_reach_the_simulated_servers(srv):
     from kubernetes import client, config
     core = client.CoreV1Api(config.new_client_from_config(srv.handle.kubeconfig_path))
     assert core.connect_get_namespaced_service_proxy_with_path("px:8080", "default", "") == page
+
+
+def test_kubectl_top_reads_the_metrics_api(srv):
+    """``kubectl top`` (pkg/cmd/top) finds metrics.k8s.io in discovery (metrics-server's
+    APIService: groupPriorityMinimum 100, so last in /apis), asks for PodMetrics/NodeMetrics and
+    prints them; labkit's kubectl, on the same cluster at the same instant, prints the same bytes."""
+    srv.kubectl("apply", "-f", "-", input=deployment("topweb"))
+    with srv.cluster.lock:
+        srv.cluster.run(40)
+    assert json.loads(srv.kubectl("get", "--raw", "/apis").stdout)["groups"][-1]["name"] == "metrics.k8s.io"
+    lines = srv.kubectl("api-resources", "--api-group=metrics.k8s.io", "--no-headers").stdout.split("\n")
+    assert [line.split() for line in lines if line] == [
+        ["nodes", "metrics.k8s.io/v1beta1", "false", "NodeMetrics"],
+        ["pods", "metrics.k8s.io/v1beta1", "true", "PodMetrics"]]
+    name = pods_of(srv, "topweb")[0]["metadata"]["name"]
+    for line in ("top pods", "top pods -A", f"top pod {name} --containers", "top nodes",
+                 "top pods -l app=topweb --sum --sort-by=memory", "top pod nope"):
+        real = srv.kubectl(*line.split(), check=False)
+        with srv.cluster.lock:
+            ours = srv.cluster.kubectl(line)
+        assert (real.stdout, real.stderr, real.returncode) == \
+            (ours.stdout, ours.stderr, ours.returncode), line
+    out = srv.kubectl("top", "pods", "-l", "app=topweb", "--no-headers").stdout.splitlines()
+    assert len(out) == 2 and all(re.fullmatch(r"topweb-\S+ +\d+m +\d+Mi +", o) for o in out)
+    table = srv.kubectl("get", "podmetrics", "-l", "app=topweb").stdout.splitlines()
+    assert table[0].split() == ["NAME", "CPU", "MEMORY", "WINDOW"] and table[1].endswith("15s")
+    watch = srv.kubectl("get", "podmetrics", "-w", "--request-timeout=5s", check=False)
+    assert 'watch is not supported on resources of kind "pods.metrics.k8s.io"' in watch.stderr
+
+
+def test_official_client_reads_pod_metrics_as_custom_objects(srv):
+    """kubernetes.client.CustomObjectsApi, the way Python code (an autoscaler) reads metrics."""
+    from kubernetes import client, config
+    with srv.cluster.lock:
+        srv.cluster.run(40)
+    api = client.CustomObjectsApi(config.new_client_from_config(str(srv.handle.kubeconfig_path)))
+    pods = api.list_namespaced_custom_object("metrics.k8s.io", "v1beta1", "default", "pods")
+    assert pods["kind"] == "PodMetricsList" and pods["items"]
+    assert {c["name"] for c in pods["items"][0]["containers"]} and \
+        set(pods["items"][0]["containers"][0]["usage"]) == {"cpu", "memory"}
+    node = api.get_cluster_custom_object("metrics.k8s.io", "v1beta1", "nodes", "node-1")
+    assert node["kind"] == "NodeMetrics" and node["window"] == "15s"
+
+
+def test_kubectl_top_without_metrics_server(tmp_path_factory):
+    """No metrics-server, no metrics.k8s.io group: kubectl says so (top.go)."""
+    from labkit.minicluster.cluster import MiniCluster
+    from http_kubectl import Served
+    cluster = MiniCluster(nodes=1, start=float(int(time.time())), metrics_server=False)
+    handle = cluster.serve(time_mode="settle")
+    handle.write_kubeconfig(tmp_path_factory.mktemp("kube") / "config")
+    s = Served(cluster, handle)
+    try:
+        env = {"KUBECACHEDIR": str(tmp_path_factory.mktemp("cache"))}  # no discovery of another run
+        r = s.kubectl("top", "pods", check=False, env=env)
+        assert (r.stdout, r.stderr, r.returncode) == ("", "error: Metrics API not available\n", 1)
+        assert "metrics.k8s.io" not in s.kubectl("api-versions", env=env).stdout
+    finally:
+        s.stop()

@@ -184,7 +184,8 @@ READ = [
     "get pod web-abc -o yaml", "get deploy web -o json", "get pods,svc --show-kind", "get cm --sort-by=.metadata.name",
     "get ns --no-headers", "get pod nope", "get foo", "get", "get deploy -n dev", "api-versions",
     "rollout history deployment/web", "rollout status deployment/web --watch=false",
-    "events", "events -A", "events --for pod/web-abc --types=Warning", "events -n dev", "top pods",
+    "events", "events -A", "events --for pod/web-abc --types=Warning", "events -n dev", "top nodes",
+    "top pods -n kube-public",
 ]
 
 

@@ -10,7 +10,7 @@ The command line is split like a shell would (``shlex``), then read like kubectl
 
 The commands live in :mod:`.get` (get, describe, logs, wait), :mod:`.apply`,
 :mod:`.create` (create, run, expose), :mod:`.modify` (delete, scale, label, annotate, patch,
-set image), :mod:`.rollout`, :mod:`.nodes` (cordon, uncordon, drain) and :mod:`.info`
+set image), :mod:`.rollout`, :mod:`.nodes` (cordon, uncordon, drain), :mod:`.top` and :mod:`.info`
 (explain, version, api-resources, auth can-i, config, cluster-info).
 """
 from __future__ import annotations
@@ -209,5 +209,5 @@ _LOADED = False
 def _load_commands() -> None:
     global _LOADED
     if not _LOADED:
-        from . import apply, create, get, info, modify, nodes, rollout  # noqa: F401 - register
+        from . import apply, create, get, info, modify, nodes, rollout, top  # noqa: F401 - register
         _LOADED = True

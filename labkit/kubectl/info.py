@@ -263,12 +263,6 @@ def cmd_cluster_info(ctx, p):
 
 # -- what an in-memory kubectl cannot do ----------------------------------------------------------
 
-@command("top", help="Display resource (CPU/memory) usage")
-def cmd_top(ctx, p):
-    """Without metrics-server (the metrics.k8s.io API), kubectl top fails this way."""
-    raise KubectlError("Metrics API not available")
-
-
 _INTERACTIVE = {"attach": "Attach to a running container",
                 "port-forward": "Forward one or more local ports to a pod", "cp": "Copy files to and from containers",
                 "edit": "Edit a resource on the server", "debug": "Create debugging sessions",

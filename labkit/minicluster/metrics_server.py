@@ -30,6 +30,7 @@ stopped answering, is gone at once rather than from the next scrape.
 from __future__ import annotations
 
 import math
+import random
 from decimal import Decimal
 
 from . import errors
@@ -53,9 +54,15 @@ READER_ROLE = {
 
 def install_policy(api) -> None:
     """Apply the add-on's RBAC: ``system:aggregated-metrics-reader`` (so everyone bound to
-    ``view``, ``edit`` or ``admin`` may read metrics)."""
+    ``view``, ``edit`` or ``admin`` may read metrics). The role's uid comes from the add-on's
+    own random stream: with or without metrics-server, a seed gives the same names and uids
+    to everything else in the cluster."""
     from .rbac import add_cluster_role
-    add_cluster_role(api, READER_ROLE)
+    stream, api.rng = api.rng, random.Random("metrics-server")
+    try:
+        add_cluster_role(api, READER_ROLE)
+    finally:
+        api.rng = stream
 
 
 def usage(millicores: int, memory: int) -> dict:

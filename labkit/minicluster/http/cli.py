@@ -29,6 +29,8 @@ def main(argv=None) -> int:
                    help="virtual clock start: the current second (default; kubectl computes the "
                         "ages in `describe` and `kubectl events` from the local clock) or labkit's "
                         "fixed 2025-01-01 epoch (timestamps repeat from run to run)")
+    p.add_argument("--no-metrics-server", action="store_true",
+                   help="leave out the metrics-server add-on (kubectl top: Metrics API not available)")
     args = p.parse_args(argv)
     path = os.path.expanduser(args.kubeconfig)
     if os.path.exists(path) and not args.overwrite:
@@ -36,7 +38,8 @@ def main(argv=None) -> int:
     from labkit.minicluster.clock import EPOCH
     from labkit.minicluster.cluster import MiniCluster
     start = EPOCH if args.start == "epoch" else float(int(time.time()))
-    cluster = MiniCluster(nodes=args.nodes, seed=args.seed, start=start)
+    cluster = MiniCluster(nodes=args.nodes, seed=args.seed, start=start,
+                          metrics_server=not args.no_metrics_server)
     handle = cluster.serve(args.host, args.port, args.time_mode, args.speed)
     handle.write_kubeconfig(path)
     print(f"labkit API server on {handle.url} ({args.nodes} nodes, time {args.time_mode})")
