@@ -33,6 +33,7 @@ from croniter.croniter import CroniterError
 
 from ..clock import parse_rfc3339, rfc3339
 from ..errors import ApiError
+from ..kubelet.containers import parse_go_duration
 from ..objects import clone, key_of, owner_of, owner_reference
 from ..upstream import (CRONJOB_FAILED_JOBS_HISTORY_LIMIT, CRONJOB_NEXT_SCHEDULE_DELTA_SECONDS,
                         CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION, CRONJOB_SUCCESSFUL_JOBS_HISTORY_LIMIT,
@@ -83,12 +84,11 @@ class Schedule:
 
 def _duration(text: str) -> int:
     """A Go duration (``90s``, ``1h30m``) in whole seconds, at least 1."""
-    units = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", text)
-    if not parts or "".join(a + b for a, b in parts) != text:
+    seconds = parse_go_duration(text)
+    if seconds is None:
         raise ScheduleError(f"failed to parse duration @every {text}: time: invalid duration "
                             f'"{text}"')
-    return max(int(sum(float(a) * units[b] for a, b in parts)), 1)
+    return max(int(seconds), 1)
 
 
 def job_name(cronjob: dict, scheduled: float) -> str:

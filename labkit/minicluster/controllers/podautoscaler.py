@@ -36,7 +36,8 @@ from ..selectors import parse_label_selector
 from ..upstream import DEFAULT_CPU_UTILIZATION, HPA_SYNC_PERIOD_SECONDS
 from . import podautoscaler_limits as limits
 from .base import Controller
-from .replica_calculator import MetricsError, format_milli, pod_metrics, resource_replicas
+from .replica_calculator import (MetricsError, format_milli, milli_value, pod_metrics,
+                                 resource_replicas)
 
 NO_METRICS_API = "the server could not find the requested resource (get pods.metrics.k8s.io)"
 
@@ -234,7 +235,7 @@ class HorizontalController(Controller):
                                f"resource {resource}: {e}") from None
         values = pod_metrics(items, resource, container)
         pods = self.pods.list(ns, selector)
-        goal = _milli(target["averageValue"]) if raw else target["averageUtilization"]
+        goal = milli_value(target["averageValue"]) if raw else target["averageUtilization"]
         try:
             return resource_replicas(scale["spec"]["replicas"], goal, pods, values, resource,
                                      self.clock.now(), container, raw)
@@ -291,8 +292,3 @@ def _metric_specs(spec: dict, v1: bool) -> list:
     target = spec.get("targetCPUUtilizationPercentage") or DEFAULT_CPU_UTILIZATION
     return [{"type": "Resource", "resource": {"name": "cpu", "target": {
         "type": "Utilization", "averageUtilization": target}}}]
-
-
-def _milli(q) -> int:
-    from ..quantity import parse_cpu
-    return parse_cpu(q)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 
 from ..clock import parse_rfc3339
+from ..kubelet.containers import parse_go_duration
 from ..quantity import parse_cpu as milli_value
 from ..upstream import (HPA_CPU_INITIALIZATION_PERIOD_SECONDS, HPA_INITIAL_READINESS_DELAY_SECONDS,
                         HPA_TOLERANCE)
@@ -57,20 +58,8 @@ def pod_metrics(items: list, resource: str, container: str = "") -> dict:
             values.append(milli_value(usage))
         if values:
             out[m["metadata"]["name"]] = (sum(values), parse_rfc3339(m["timestamp"]),
-                                          _seconds(m.get("window", "0s")))
+                                          parse_go_duration(m.get("window", "0s")) or 0.0)
     return out
-
-
-def _seconds(window: str) -> float:
-    """A Go duration as metrics-server prints it (``15s``, ``20.5s``, ``1m0s``)."""
-    total, num = 0.0, ""
-    for ch in str(window):
-        if ch.isdigit() or ch == ".":
-            num += ch
-        else:
-            total += float(num or 0) * {"h": 3600, "m": 60, "s": 1}.get(ch, 0)
-            num = ""
-    return total
 
 
 def pod_requests(pods: list, resource: str, container: str = "") -> dict:

@@ -9,6 +9,7 @@ shows: ``state`` (the current one), ``lastState`` (the one before) and ``restart
 from __future__ import annotations
 
 import hashlib
+import re
 
 from ..images import PullError, resolve
 from ..upstream import IMAGE_BACKOFF_SECONDS, IMAGE_MAX_BACKOFF_SECONDS
@@ -156,6 +157,18 @@ class ImageManager:
             names = sorted(self.names.get(img.id, {img.name}), key=lambda n: ("@" not in n, n))
             out.append({"names": names[:NODE_STATUS_MAX_NAMES_PER_IMAGE], "sizeBytes": img.size_bytes})
         return out
+
+
+def parse_go_duration(text: str) -> float | None:
+    """Seconds in a Go ``time.Duration`` string (``90s``, ``1h30m``, ``512ms``, ``1m2.5s``):
+    the inverse of :func:`go_duration`; None if ``text`` is not one."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", text)
+    if not parts or "".join(a + b for a, b in parts) != text:
+        return None
+    return sum(float(a) * _GO_UNITS[b] for a, b in parts)
+
+
+_GO_UNITS = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
 
 
 def go_duration(seconds: float) -> str:
