@@ -165,6 +165,60 @@ def test_scale_label_annotate_patch_delete(server):
     assert r.returncode == 1 and 'Error from server (NotFound): deployments.apps "m1" not found' in r.stderr
 
 
+def account_with_role(server, name, *rule) -> str:
+    """A ServiceAccount bound to a Role of ``rule`` (kubectl create role flags); its token."""
+    kubectl(server, "create", "serviceaccount", name)
+    kubectl(server, "create", "role", name, *rule)
+    kubectl(server, "create", "rolebinding", name, f"--role={name}", f"--serviceaccount=default:{name}")
+    return kubectl(server, "create", "token", name).stdout.strip()
+
+
+def forbidden(what, account, verb, resource, group) -> str:
+    """kubectl's line for an RBAC refusal of ServiceAccount ``default:account``."""
+    return (f'Error from server (Forbidden): {what} is forbidden: User '
+            f'"system:serviceaccount:default:{account}" cannot {verb} resource "{resource}" in '
+            f'API group "{group}" in the namespace "default"\n')
+
+
+def test_scale_needs_rights_on_the_scale_subresource_only(server):
+    """RBAC checks ``deployments/scale`` for ``kubectl scale`` (its GET and PATCH of .../scale),
+    as the HPA controller's role relies on (upstream plugin/pkg/auth/authorizer/rbac/bootstrappolicy:
+    horizontal-pod-autoscaler may get/update */scale but not the workloads)."""
+    kubectl(server, "apply", "-f", "-", input=DEPLOY.format(name="sc1"))
+    token = account_with_role(server, "scaler", "--verb=get,update,patch",
+                              "--resource=deployments.apps/scale")
+    url = "/apis/apps/v1/namespaces/default/deployments/sc1/scale"
+    scale = json.loads(kubectl(server, "get", "--raw", url, f"--token={token}").stdout)
+    assert (scale["kind"], scale["spec"], scale["status"]["selector"]) == ("Scale", {"replicas": 2}, "app=sc1")
+    scale["spec"]["replicas"] = 3
+    kubectl(server, "replace", "--raw", url, "-f", "-", f"--token={token}", input=json.dumps(scale))
+    cluster, _ = server
+    d = cluster.api.get("deployments", "sc1")
+    assert d["spec"]["replicas"] == 3
+    # ``kubectl scale`` itself would be refused: its resource builder GETs the Deployment first
+    r = kubectl(server, "get", "deployment", "sc1", f"--token={token}", check=False)
+    assert r.returncode == 1 and r.stderr == forbidden('deployments.apps "sc1"', "scaler", "get",
+                                                       "deployments", "apps")
+    r = kubectl(server, "delete", "--raw", "/apis/apps/v1/namespaces/default/deployments/sc1/scale",
+                check=False)
+    assert r.returncode == 1 and "the server does not allow this method" in r.stderr
+
+
+def test_deletecollection_is_authorized_and_absent_from_the_metrics_api(server):
+    """DELETE on a collection is its own RBAC verb, ``deletecollection``; the metrics API has no
+    such verb (discovery lists get/list), so the server answers 405 even when nothing matches."""
+    token = account_with_role(server, "lister", "--verb=get,list,delete", "--resource=configmaps")
+    r = kubectl(server, "delete", "--raw", "/api/v1/namespaces/default/configmaps", f"--token={token}",
+                check=False)
+    assert r.returncode == 1 and r.stderr == forbidden("configmaps", "lister", "deletecollection",
+                                                       "configmaps", "")
+    r = kubectl(server, "delete", "--raw", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods",
+                check=False)
+    assert r.returncode == 1 and r.stderr == (
+        "Error from server (MethodNotAllowed): the server does not allow this method on the "
+        "requested resource\n")
+
+
 def test_errors_are_kubernetes_errors(server):
     kubectl(server, "apply", "-f", "-", input=DEPLOY.format(name="e1"))
     r = kubectl(server, "create", "-f", "-", input=DEPLOY.format(name="e1"), check=False)

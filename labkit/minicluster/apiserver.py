@@ -131,6 +131,11 @@ class APIServer:
         if rt in self.computed and verb not in rt.verbs:  # authorized, but no such REST verb
             raise errors.method_not_supported(rt.plural, rt.group, verb)
 
+    def authorize(self, user, verb, resource, namespace=None, name=None, subresource=None):
+        """RBAC for a request the REST handler serves itself (``deletecollection``, ``/scale``)."""
+        rt = self.resource(resource)
+        self._authorize(user, verb, rt, namespace if rt.namespaced else None, name, subresource)
+
     @staticmethod
     def _decode_stage(rt, fn, *args):
         """Run a step that walks the object's structure. A value of the wrong JSON type (a
@@ -296,9 +301,9 @@ class APIServer:
 
     # -- update / patch ---------------------------------------------------------------------
     def update(self, resource, obj, namespace=None, subresource=None, dry_run=False,
-               user=ADMIN, field_manager=None, via=None) -> dict:
-        """PUT. ``via``: the subresource a write came through when it is not ``subresource``
-        itself (``/scale`` writes the object), for the field manager's record."""
+               user=ADMIN, field_manager=None) -> dict:
+        """PUT. ``subresource="scale"`` writes the object (its ``spec.replicas``) on behalf of
+        the ``/scale`` view; managedFields records it with ``subresource: scale``."""
         rt = self.resource(resource)
         obj = self._in(rt, self._check_body(rt, obj))
         ns = self._namespace_for(rt, obj, namespace)
@@ -309,8 +314,7 @@ class APIServer:
         kv = self.store.get(self.key(rt, ns, name))
         if kv is None:
             raise errors.not_found(rt.plural, name, rt.group)
-        return self._update(rt, obj, kv, subresource, user, dry_run,
-                            manager=(field_manager, via) if via else field_manager)
+        return self._update(rt, obj, kv, subresource, user, dry_run, manager=field_manager)
 
     def patch(self, resource, name, patch, patch_type="strategic", namespace=None,
               subresource=None, dry_run=False, user=ADMIN, field_manager=None,
@@ -410,8 +414,6 @@ class APIServer:
         """An Update operation on an object with managedFields (:func:`fieldmanager.update`);
         objects are compared as the client's version sees them."""
         new = self._out(rt, obj)
-        if isinstance(manager, tuple):
-            manager, subresource = manager
         fieldmanager.update(self._out(rt, old), new, manager or fieldmanager.manager_for(user.name),
                             rt.api_version, subresource, self.clock.timestamp())
         if new["metadata"].get("managedFields"):

@@ -196,6 +196,7 @@ class KubeHandler(tornado.web.RequestHandler):
 
     def _delete_collection(self, t, user):
         with self.cluster.lock:
+            self.api.authorize(user, "deletecollection", t.rt, t.namespace)
             lst = self.api.list(t.rt, t.namespace, self.q("labelSelector"), self.q("fieldSelector"),
                                 user=user)
             opts = self._delete_options(self.body_json() or {})

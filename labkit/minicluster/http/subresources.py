@@ -108,8 +108,14 @@ def _status(h, verb, t, user):
 
 
 def _scale(h, verb, t, user):
+    """RBAC asks for ``RESOURCE/scale`` (``get``, ``update`` or ``patch``), not the resource:
+    the HPA controller and ``kubectl scale`` need no right on the whole Deployment."""
     api = h.api
-    obj = api.get(t.rt, t.name, t.namespace, user=user)
+    if verb not in ("GET", "PUT", "PATCH"):
+        raise errors.method_not_allowed("the server does not allow this method on the requested resource")
+    api.authorize(user, {"GET": "get", "PUT": "update", "PATCH": "patch"}[verb],
+                  t.rt, t.namespace, t.name, "scale")
+    obj = api.get(t.rt, t.name, t.namespace)
     if verb == "GET":
         return h.send_json(scale_of(obj))
     body = h.body_json()
@@ -127,7 +133,7 @@ def _scale(h, verb, t, user):
     new["spec"]["replicas"] = replicas
     if rv:
         new["metadata"]["resourceVersion"] = rv
-    new = api.update(t.rt, new, t.namespace, user=user, via="scale",
+    new = api.update(t.rt, new, t.namespace, subresource="scale", user=user,
                      field_manager=h._options()["field_manager"])
     h.server.after_write()
     return h.send_json(scale_of(new))
