@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from labkit.minicluster.cluster import MiniCluster
+from labkit.minicluster.errors import ApiError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "k8s-examples"
 LOAD = ["run", "load-generator", "--image=busybox:1.28", "--restart=Never", "--", "/bin/sh", "-c",
@@ -168,17 +169,67 @@ def test_scale_writes_go_through_the_scale_subresource():
     assert any(f.get("subresource") == "scale" and f["manager"] == "kube-controller-manager" for f in fields)
 
 
-def test_autoscaling_v1_hpa_gets_v1_status():
-    """An autoscaling/v1 HPA (targetCPUUtilizationPercentage) reports
-    currentCPUUtilizationPercentage."""
+def test_autoscaling_v1_hpa_is_the_same_object_as_v2():
+    """An autoscaling/v1 HPA is stored as v2 and converted for v1 clients
+    (pkg/apis/autoscaling/v1/conversion.go): targetCPUUtilizationPercentage becomes a CPU
+    Utilization metric; read back as v1 it reports currentCPUUtilizationPercentage and carries
+    what v1 cannot say (all current metrics, the conditions) in annotations."""
     c = php_apache()
     c.apply({"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
              "metadata": {"name": "php-apache"},
              "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "php-apache"},
                       "maxReplicas": 4, "targetCPUUtilizationPercentage": 50}})
     c.run(60)
-    st = hpa_status(c)
-    assert isinstance(st["currentCPUUtilizationPercentage"], int) and "conditions" not in st
+    v2 = c.api.get("horizontalpodautoscalers", "php-apache")
+    assert v2["apiVersion"] == "autoscaling/v2"
+    assert v2["spec"]["metrics"] == [{"type": "Resource", "resource": {"name": "cpu", "target": {
+        "type": "Utilization", "averageUtilization": 50}}}]
+    assert [cond["type"] for cond in v2["status"]["conditions"]] == ["AbleToScale", "ScalingActive", "ScalingLimited"]
+    v1 = c.api.get(c.api.registry.for_kind("autoscaling/v1", "HorizontalPodAutoscaler"), "php-apache")
+    cpu = v2["status"]["currentMetrics"][0]["resource"]["current"]
+    assert v1["spec"] == {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "php-apache"},
+                          "minReplicas": 1, "maxReplicas": 4, "targetCPUUtilizationPercentage": 50}
+    assert v1["status"] == {"currentReplicas": 1, "desiredReplicas": 1,
+                            "currentCPUUtilizationPercentage": cpu["averageUtilization"]}
+    notes = v1["metadata"]["annotations"]
+    assert notes["autoscaling.alpha.kubernetes.io/current-metrics"] == (
+        '[{"type":"Resource","resource":{"name":"cpu","currentAverageUtilization":%d,'
+        '"currentAverageValue":"%s"}}]' % (cpu["averageUtilization"], cpu["averageValue"]))
+    assert notes["autoscaling.alpha.kubernetes.io/conditions"].startswith(
+        '[{"type":"AbleToScale","status":"True","lastTransitionTime":"2025-01-01T00:00:20Z",'
+        '"reason":"ScaleDownStabilized","message":"recent recommendations were higher than current '
+        'one, applying the highest recent recommendation"},')
+    assert c.kubectl("get hpa").stdout.splitlines()[1].split()[2:4] == ["cpu:", f"{cpu['averageUtilization']}%/50%"]
+
+
+def test_v1_round_trip_keeps_what_v1_cannot_say():
+    """A v2 HPA with a memory target, read and written back through autoscaling/v1 (what a v1
+    client's read-modify-write does), keeps its metrics: they travel in the
+    ``autoscaling.alpha.kubernetes.io/metrics`` annotation; a malformed annotation is a 400."""
+    c = php_apache()
+    c.apply({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+             "metadata": {"name": "php-apache"},
+             "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "php-apache"},
+                      "maxReplicas": 4, "metrics": [
+                          {"type": "Resource", "resource": {"name": "memory", "target": {
+                              "type": "AverageValue", "averageValue": "100Mi"}}},
+                          {"type": "Resource", "resource": {"name": "cpu", "target": {
+                              "type": "Utilization", "averageUtilization": 50}}}]}})
+    rt1 = c.api.registry.for_kind("autoscaling/v1", "HorizontalPodAutoscaler")
+    v1 = c.api.get(rt1, "php-apache")
+    assert v1["metadata"]["annotations"]["autoscaling.alpha.kubernetes.io/metrics"] == \
+        '[{"type":"Resource","resource":{"name":"memory","targetAverageValue":"100Mi"}}]'
+    v1["spec"]["maxReplicas"] = 7
+    c.api.update(rt1, v1)
+    v2 = c.api.get("horizontalpodautoscalers", "php-apache")
+    assert v2["spec"]["maxReplicas"] == 7
+    assert list(v2["metadata"]["annotations"]) == ["kubectl.kubernetes.io/last-applied-configuration"]
+    assert [m["resource"]["name"] for m in v2["spec"]["metrics"]] == ["memory", "cpu"]
+    v1 = c.api.get(rt1, "php-apache")
+    v1["metadata"]["annotations"]["autoscaling.alpha.kubernetes.io/metrics"] = "{not json"
+    with pytest.raises(ApiError) as e:
+        c.api.update(rt1, v1)
+    assert e.value.code == 400 and "error converting HorizontalPodAutoscaler from autoscaling/v1" in str(e.value)
 
 
 @pytest.mark.parametrize("args,message", [

@@ -1,5 +1,8 @@
 """One stored object, several API views: converting what a client speaks to what etcd keeps.
 
+(HorizontalPodAutoscalers, stored as ``autoscaling/v2`` and served as ``autoscaling/v1`` too,
+are the second example: :mod:`.conversion_autoscaling`.)
+
 kube-apiserver keeps one form of each resource in etcd and converts on the way in and out, so
 two APIs can serve the same objects. Events are the example here: ``events.k8s.io/v1`` Events
 are the very objects ``/api/v1`` Events are, under the same ``/registry/events/`` keys
@@ -25,6 +28,9 @@ core/v1 always writes ``reportingComponent``/``reportingInstance`` (``""``) and 
 (``{}``); events.k8s.io/v1 always writes ``eventTime``, ``regarding`` and ``deprecatedSource``.
 """
 from __future__ import annotations
+
+from . import conversion_autoscaling as hpa
+from . import errors
 
 EVENTS_V1 = "events.k8s.io/v1"
 
@@ -73,17 +79,24 @@ def _copy(src: dict, dst: dict, pairs) -> None:
             dst[b] = value
 
 
-#: group -> (the stored form, converter in, converter out)
-_VIEWS = {("events.k8s.io", "Event"): (events_v1_to_core, core_to_events_v1)}
+#: (apiVersion, kind) served -> (converter in: to the stored form, converter out)
+_VIEWS = {(EVENTS_V1, "Event"): (events_v1_to_core, core_to_events_v1),
+          (hpa.V1, "HorizontalPodAutoscaler"): (hpa.from_v1, hpa.to_v1)}
 
 
 def to_storage(rt, obj: dict) -> dict:
-    """The request body ``obj`` (already checked to be of ``rt``'s version) in its stored form."""
-    view = _VIEWS.get((rt.group, rt.kind))
-    return view[0](obj) if view else obj
+    """The request body ``obj`` (already checked to be of ``rt``'s version) in its stored form.
+    A body that cannot be converted (a malformed round-trip annotation) is a 400 BadRequest."""
+    view = _VIEWS.get((rt.api_version, rt.kind))
+    if not view:
+        return obj
+    try:
+        return view[0](obj)
+    except (ValueError, TypeError, AttributeError) as e:
+        raise errors.bad_request(f"error converting {rt.kind} from {rt.api_version}: {e}") from None
 
 
 def from_storage(rt, obj: dict) -> dict:
     """A stored object as the API version of ``rt`` shows it."""
-    view = _VIEWS.get((rt.group, rt.kind))
+    view = _VIEWS.get((rt.api_version, rt.kind))
     return view[1](obj) if view else obj

@@ -86,10 +86,10 @@ _BUILTIN = [
     # autoscaling
     _r("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True, ["hpa"],
        _ALL, ["status"]),
-    # autoscaling/v1 is still served (targetCPUUtilizationPercentage). Simplification: both
-    # versions share one storage key space and objects keep the version they were written in.
-    _r("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True, ["hpa"],
-       _ALL, ["status"]),
+    # autoscaling/v1 is still served (targetCPUUtilizationPercentage): the same objects,
+    # stored as v2 and converted on the way in and out (conversion_autoscaling.py)
+    replace(_r("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True,
+               ["hpa"], _ALL, ["status"]), storage="horizontalpodautoscalers.autoscaling"),
     # networking
     _r("networking.k8s.io", "v1", "Ingress", "ingresses", True, ["ing"], sub=["status"]),
     _r("networking.k8s.io", "v1", "IngressClass", "ingressclasses", False),

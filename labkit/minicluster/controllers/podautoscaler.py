@@ -23,9 +23,9 @@ sync period as its delay), which is why ``kubectl get hpa`` shows ``<unknown>`` 
 Supported metric types: ``Resource`` and ``ContainerResource`` (cpu, memory: utilization or
 average value). ``Pods``, ``Object`` and ``External`` metrics need a custom or external metrics
 API (an adapter such as prometheus-adapter), which the mini cluster does not serve: they fail
-as they do on a cluster without one. Simplification: an ``autoscaling/v1`` HPA gets its v1
-status fields (``currentCPUUtilizationPercentage``), but not the conditions upstream keeps in
-an annotation for v1 clients.
+as they do on a cluster without one. The controller works on ``autoscaling/v2`` objects
+only: an HPA written as ``autoscaling/v1`` is stored as v2 and converted back for v1 clients
+(:mod:`labkit.minicluster.conversion_autoscaling`), as in kube-controller-manager.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from ..errors import ApiError
 from ..objects import clone, key_of, set_condition
 from ..scale import get_scale, update_scale
 from ..selectors import parse_label_selector
-from ..upstream import DEFAULT_CPU_UTILIZATION, HPA_SYNC_PERIOD_SECONDS
+from ..upstream import HPA_SYNC_PERIOD_SECONDS
 from . import podautoscaler_limits as limits
 from .base import Controller
 from .replica_calculator import (MetricsError, format_milli, milli_value, pod_metrics,
@@ -47,6 +47,7 @@ class HorizontalController(Controller):
 
     def setup(self) -> None:
         self.hpas = self.informers["horizontalpodautoscalers"]
+        self.hpa_type = self.api.registry.for_kind("autoscaling/v2", "HorizontalPodAutoscaler")
         self.pods = self.informers["pods"]
         self.history: dict[str, limits.ScalingHistory] = {}
         self.hpas.add_handler(self._enqueue, lambda old, new: self._enqueue(new), self._forget)
@@ -70,7 +71,6 @@ class HorizontalController(Controller):
 
     # -- one sync ---------------------------------------------------------------------------
     def sync(self, hpa: dict) -> None:
-        v1 = hpa.get("apiVersion") == "autoscaling/v1"
         spec, before = hpa["spec"], clone(hpa.get("status") or {})
         status = hpa.setdefault("status", {})
         ref, ns = spec.get("scaleTargetRef") or {}, hpa["metadata"]["namespace"]
@@ -89,7 +89,7 @@ class HorizontalController(Controller):
         current = scale["spec"]["replicas"]
         history = self.history.setdefault(key, limits.ScalingHistory(now, current))
         lo, hi = spec.get("minReplicas") or 1, spec.get("maxReplicas", 0)
-        metrics = _metric_specs(spec, v1)
+        metrics = spec.get("metrics") or []
         statuses, rescale, desired, reason = [], True, 0, ""
         if current == 0 and lo != 0:
             rescale = False
@@ -102,7 +102,7 @@ class HorizontalController(Controller):
         else:
             proposal, metric, statuses, error = self.replicas_for_metrics(hpa, scale, metrics)
             if proposal == -1:
-                self._set_status(hpa, current, status.get("desiredReplicas", 0), statuses, False, v1)
+                self._set_status(hpa, current, status.get("desiredReplicas", 0), statuses, False)
                 self._write(hpa, before)
                 self.event(hpa, "Warning", "FailedComputeMetricsReplicas", error)
                 return
@@ -123,7 +123,7 @@ class HorizontalController(Controller):
                            f"New size: {desired}; reason: {reason}; error: {msg}")
                 self._condition(status, "AbleToScale", "False", "FailedUpdateScale",
                                 f"the HPA controller was unable to update the target scale: {msg}")
-                self._set_status(hpa, current, status.get("desiredReplicas", 0), statuses, False, v1)
+                self._set_status(hpa, current, status.get("desiredReplicas", 0), statuses, False)
                 return self._write(hpa, before)
             self._condition(status, "AbleToScale", "True", "SucceededRescale",
                             f"the HPA controller was able to update the target scale to {desired}")
@@ -134,7 +134,7 @@ class HorizontalController(Controller):
                 history.store_scale_event(now, current, desired, limits.longest_period(rules))
         else:
             desired = current
-        self._set_status(hpa, current, desired, statuses, rescale, v1)
+        self._set_status(hpa, current, desired, statuses, rescale)
         self._write(hpa, before)
 
     def _normalize(self, hpa, history, now, current, desired, lo, hi) -> int:
@@ -258,37 +258,20 @@ class HorizontalController(Controller):
     def _condition(self, status, ctype, cstatus, reason, message) -> None:
         set_condition(status, ctype, cstatus, reason, message, self.now())
 
-    def _set_status(self, hpa, current, desired, statuses, rescale, v1) -> None:
+    def _set_status(self, hpa, current, desired, statuses, rescale) -> None:
         old = hpa["status"]
         new = {"currentReplicas": current, "desiredReplicas": desired}
         if old.get("lastScaleTime") or rescale:
             new["lastScaleTime"] = self.now() if rescale else old["lastScaleTime"]
-        if v1:
-            cpu = next((s["resource"]["current"].get("averageUtilization") for s in statuses
-                        if s["type"] == "Resource" and s["resource"]["name"] == "cpu"), None)
-            if cpu is not None:
-                new["currentCPUUtilizationPercentage"] = cpu
-        else:
-            if statuses:
-                new["currentMetrics"] = statuses
-            if old.get("conditions"):
-                new["conditions"] = old["conditions"]
+        if statuses:
+            new["currentMetrics"] = statuses
+        if old.get("conditions"):
+            new["conditions"] = old["conditions"]
         hpa["status"] = new
 
     def _write(self, hpa: dict, before: dict) -> None:
         """updateStatusIfNeeded: PUT status only when it changed."""
-        if hpa.get("apiVersion") == "autoscaling/v1":
-            hpa["status"].pop("conditions", None)
         if hpa["status"] == before:
             return
-        rt = self.api.registry.for_kind(hpa.get("apiVersion", "autoscaling/v2"), "HorizontalPodAutoscaler")
-        self.api.update(rt, hpa, hpa["metadata"]["namespace"], subresource="status", user=self.user)
-
-
-def _metric_specs(spec: dict, v1: bool) -> list:
-    """``spec.metrics`` (autoscaling/v2), or the one CPU target of an autoscaling/v1 HPA."""
-    if not v1:
-        return spec.get("metrics") or []
-    target = spec.get("targetCPUUtilizationPercentage") or DEFAULT_CPU_UTILIZATION
-    return [{"type": "Resource", "resource": {"name": "cpu", "target": {
-        "type": "Utilization", "averageUtilization": target}}}]
+        self.api.update(self.hpa_type, hpa, hpa["metadata"]["namespace"], subresource="status",
+                        user=self.user)

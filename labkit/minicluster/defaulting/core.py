@@ -133,12 +133,11 @@ def endpoints(obj: dict) -> None:
 
 # -- other groups ---------------------------------------------------------------------------
 def hpa(obj: dict) -> None:
-    """autoscaling/v2 SetDefaults_HorizontalPodAutoscaler (+ behavior when given)."""
+    """autoscaling/v2 SetDefaults_HorizontalPodAutoscaler (+ behavior when given); an
+    autoscaling/v1 HPA arrives here already converted to v2 (conversion_autoscaling.py)."""
     spec = dict_at(obj, "spec")
     if spec.get("minReplicas") is None:
         spec["minReplicas"] = 1
-    if obj.get("apiVersion") == "autoscaling/v1":
-        return  # v1 defaults only minReplicas (the controller assumes 80% CPU)
     if not spec.get("metrics"):
         spec["metrics"] = [{"type": "Resource", "resource": {"name": "cpu", "target": {
             "type": "Utilization", "averageUtilization": DEFAULT_CPU_UTILIZATION}}}]

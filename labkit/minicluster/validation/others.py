@@ -148,10 +148,6 @@ def validate_hpa(hpa: dict) -> list[dict]:
     if lo is not None and hi < lo:
         out.append(invalid("spec.maxReplicas", hi, "must be greater than or equal to "
                            "`minReplicas`"))
-    target = spec.get("targetCPUUtilizationPercentage")
-    if hpa.get("apiVersion") == "autoscaling/v1" and target is not None and target < 1:
-        out.append(invalid("spec.targetCPUUtilizationPercentage", target,
-                           "must be greater than 0"))
     ref, rp = spec.get("scaleTargetRef") or {}, "spec.scaleTargetRef"
     ref_errs = []
     for f in ("kind", "name"):
