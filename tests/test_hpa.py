@@ -199,7 +199,12 @@ def test_autoscaling_v1_hpa_is_the_same_object_as_v2():
         '[{"type":"AbleToScale","status":"True","lastTransitionTime":"2025-01-01T00:00:20Z",'
         '"reason":"ScaleDownStabilized","message":"recent recommendations were higher than current '
         'one, applying the highest recent recommendation"},')
-    assert c.kubectl("get hpa").stdout.splitlines()[1].split()[2:4] == ["cpu:", f"{cpu['averageUtilization']}%/50%"]
+    for name in ("hpa", "horizontalpodautoscalers.v1.autoscaling"):  # printed from the v2 form
+        row = c.kubectl(f"get {name}").stdout.splitlines()[1].split()
+        assert row[2:4] == ["cpu:", f"{cpu['averageUtilization']}%/50%"]
+    described = c.kubectl("describe horizontalpodautoscalers.v1.autoscaling php-apache").stdout
+    assert "Annotations:" in described and "autoscaling.alpha" not in described
+    assert "resource cpu on pods  (as a percentage of request)" in described
 
 
 def test_v1_round_trip_keeps_what_v1_cannot_say():

@@ -8,6 +8,8 @@ COMPLETIONS reads ``succeeded/completions``.
 """
 from __future__ import annotations
 
+from labkit.minicluster.conversion_autoscaling import V1 as HPA_V1, from_v1
+
 from ..formatting import (canonical_quantity, format_label_selector, format_labels,
                           human_duration, parse_quantity, parse_time, quantity_format,
                           selector_string, since)
@@ -196,6 +198,9 @@ def hpa_targets(specs: list, statuses: list) -> str:
 
 
 def hpa(h: dict, now) -> list:
+    """printHorizontalPodAutoscaler works on the internal (v2) form, whichever version was asked."""
+    if h.get("apiVersion") == HPA_V1:
+        h = from_v1(h)
     spec, st = h.get("spec") or {}, h.get("status") or {}
     ref = spec.get("scaleTargetRef") or {}
     return [h["metadata"]["name"], f"{ref.get('kind', '')}/{ref.get('name', '')}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from labkit.minicluster import errors
+from labkit.minicluster.conversion_autoscaling import V1 as HPA_V1, from_v1
 
 from ..columns.cluster import _lb_status
 from ..formatting import quantity_string, rfc1123z
@@ -78,6 +79,9 @@ def _direction(w: PrefixWriter, title: str, rules: dict | None) -> None:
 
 
 def describe_hpa(hpa: dict, api, events, now) -> str:
+    """kubectl's describer reads HPAs through autoscaling/v2, whichever version was named."""
+    if hpa.get("apiVersion") == HPA_V1:
+        hpa = from_v1(hpa)
     w = PrefixWriter()
     meta, spec, st = hpa["metadata"], hpa.get("spec") or {}, hpa.get("status") or {}
     ref = spec.get("scaleTargetRef") or {}
