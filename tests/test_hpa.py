@@ -235,6 +235,11 @@ def test_v1_round_trip_keeps_what_v1_cannot_say():
     with pytest.raises(ApiError) as e:
         c.api.update(rt1, v1)
     assert e.value.code == 400 and "error converting HorizontalPodAutoscaler from autoscaling/v1" in str(e.value)
+    v1["metadata"]["annotations"]["autoscaling.alpha.kubernetes.io/metrics"] = \
+        '[{"type":"Pods","pods":{"metricName":"qps","targetAverageValue":"lots"}}]'
+    with pytest.raises(ApiError) as e:  # what the annotation carries is type-checked as v2
+        c.api.update(rt1, v1)
+    assert e.value.code == 400 and "quantities must match the regular expression" in str(e.value)
 
 
 @pytest.mark.parametrize("args,message", [

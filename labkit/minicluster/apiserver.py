@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import orjson
 
-from . import conversion, defaulting, errors, fieldmanager, strategy, validation
+from . import conversion, defaulting, errors, fieldmanager, schema, strategy, validation
 from .admission import Admission
 from .objects import clone, dumps, loads
 from .patch import apply_patch
@@ -73,8 +73,12 @@ class APIServer:
 
     @staticmethod
     def _in(rt, obj: dict) -> dict:
-        """A request body in its stored form (conversion.py: events.k8s.io/v1 -> core/v1)."""
-        return conversion.to_storage(rt, obj) if rt.storage else obj
+        """A request body in its stored form (conversion.py: events.k8s.io/v1 -> core/v1), its
+        types checked in its own version first, as the decoder does."""
+        if not rt.storage:
+            return obj
+        schema.check_types(rt, obj)
+        return conversion.to_storage(rt, obj)
 
     @staticmethod
     def _out(rt, obj: dict) -> dict:

@@ -20,6 +20,7 @@ Modules: :mod:`.pods` (pods and pod templates), :mod:`.workloads` (apps, batch),
 from __future__ import annotations
 
 from .. import schema
+from ..resources import REGISTRY
 from ..upstream import NAMESPACE_FINALIZER_KUBERNETES
 from . import core, workloads
 from .common import dict_at
@@ -33,6 +34,8 @@ def apply_defaults(rt, obj: dict, subresource: str | None = None) -> None:
 
     For a ``status`` write only metadata and status are decoded and defaulted: the status
     strategy throws the rest away (simplification, the result is the same)."""
+    if rt.storage:  # ``obj`` is already in its stored form, another version (conversion.py)
+        rt = REGISTRY.for_kind(obj.get("apiVersion", ""), rt.kind)
     if subresource == "status":
         schema.check_types(rt, obj, ("apiVersion", "kind", "metadata", "status"))
         if rt.kind == "Node":

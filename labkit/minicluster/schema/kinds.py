@@ -115,16 +115,27 @@ NETWORK_POLICY_SPEC = Obj(
     policyTypes=L(STRING))
 METRIC_TARGET = Obj("v2.MetricTarget", type=STRING, value=QUANTITY, averageValue=QUANTITY,
                     averageUtilization=INT32)
+METRIC_ID = Obj("v2.MetricIdentifier", name=STRING, selector=LABEL_SELECTOR)
+CROSS_VERSION_REF = Obj("v2.CrossVersionObjectReference", kind=STRING, name=STRING,
+                        apiVersion=STRING)
+SCALING_RULES = Obj("v2.HPAScalingRules", stabilizationWindowSeconds=INT32, selectPolicy=STRING,
+                    policies=L(Obj("v2.HPAScalingPolicy", type=STRING, value=INT32,
+                                   periodSeconds=INT32)),
+                    tolerance=QUANTITY)
 HPA_SPEC = Obj(
     "v2.HorizontalPodAutoscalerSpec",
-    scaleTargetRef=Obj("v2.CrossVersionObjectReference", kind=STRING, name=STRING,
-                       apiVersion=STRING),
+    scaleTargetRef=CROSS_VERSION_REF,
     minReplicas=INT32, maxReplicas=INT32,
-    metrics=L(Obj("v2.MetricSpec", type=STRING, object=ANY, pods=ANY, external=ANY,
+    metrics=L(Obj("v2.MetricSpec", type=STRING,
+                  object=Obj("v2.ObjectMetricSource", describedObject=CROSS_VERSION_REF,
+                             target=METRIC_TARGET, metric=METRIC_ID),
+                  pods=Obj("v2.PodsMetricSource", metric=METRIC_ID, target=METRIC_TARGET),
+                  external=Obj("v2.ExternalMetricSource", metric=METRIC_ID, target=METRIC_TARGET),
                   resource=Obj("v2.ResourceMetricSource", name=STRING, target=METRIC_TARGET),
                   containerResource=Obj("v2.ContainerResourceMetricSource", name=STRING,
                                         target=METRIC_TARGET, container=STRING))),
-    behavior=ANY)
+    behavior=Obj("v2.HorizontalPodAutoscalerBehavior", scaleUp=SCALING_RULES,
+                 scaleDown=SCALING_RULES))
 POLICY_RULE = Obj("v1.PolicyRule", verbs=L(STRING), apiGroups=L(STRING), resources=L(STRING),
                   resourceNames=L(STRING), nonResourceURLs=L(STRING))
 SUBJECT = Obj("v1.Subject", kind=STRING, apiGroup=STRING, name=STRING, namespace=STRING)
